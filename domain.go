@@ -1,0 +1,206 @@
+// Package shixincheck holds the domain types shared by every part of the daemon:
+// batches of candidates, the checks made for them on the court site, their
+// outcomes and the errors a check can end in. It imports the standard library only.
+package shixincheck
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Channel is the 查询渠道 written in the ledger and the filing workbook.
+const Channel = "失信被执行人信息公开网"
+
+// Batch is one upload: a list of candidates checked for one application item.
+type Batch struct {
+	ID         string
+	Item       string // 应用事项, the default for rows that do not name their own
+	Unit       string // 单位
+	Handler    string // 经办人
+	Phone      string // 联系电话
+	CreatedAt  time.Time
+	ContentKey string // hash of the item, unit, day and rows: the same upload twice is one batch
+}
+
+// CandidateState tells where a candidate is in its check.
+type CandidateState string
+
+const (
+	StateQueued CandidateState = "queued" // waiting for, or in, a check
+	StateDone   CandidateState = "done"   // a check is recorded (whatever its outcome)
+)
+
+// Candidate is one person of a batch. Name and IDNumber are personal data:
+// never log them, never put them in a URL or a metric label.
+type Candidate struct {
+	ID       int64
+	BatchID  string
+	Row      int // row number in the uploaded file (1-based, as the clerk sees it)
+	Name     string
+	IDNumber string // 18 characters, upper-case X
+	Item     string // 应用事项 for this person
+	State    CandidateState
+}
+
+// Outcome is what one check established.
+type Outcome string
+
+const (
+	OutcomeListed Outcome = "listed" // at least one record is this person's
+	OutcomeClear  Outcome = "clear"  // the site positively answered: no record of this person
+	OutcomeReview Outcome = "review" // records a machine cannot attribute (no usable ID): a person decides
+	OutcomeFailed Outcome = "failed" // the check could not be completed: a person decides
+)
+
+// Match says how one record of the site relates to the candidate searched for.
+type Match string
+
+const (
+	MatchHit      Match = "hit"      // same name, masked ID consistent with the candidate's ID
+	MatchNamesake Match = "namesake" // same name, masked ID of someone else: kept, not counted
+	MatchUnclear  Match = "unclear"  // same name, no usable ID: a person decides
+	MatchOther    Match = "other"    // another name returned by the site's loose search
+)
+
+// Record is one entry of the 失信被执行人 list as the site showed it.
+// Field names follow the site's detail answer (disDetailNew).
+type Record struct {
+	SiteID      string `json:"id"`
+	Name        string `json:"iname"`
+	CaseCode    string `json:"caseCode"`              // 案号
+	CardNum     string `json:"cardNum,omitempty"`     // masked by the site: 4202021980****1234
+	CourtName   string `json:"courtName,omitempty"`   // 执行法院
+	AreaName    string `json:"areaName,omitempty"`    // 省份
+	RegDate     string `json:"regDate,omitempty"`     // 立案时间
+	PublishDate string `json:"publishDate,omitempty"` // 发布时间
+	GistID      string `json:"gistId,omitempty"`      // 执行依据文号
+	GistUnit    string `json:"gistUnit,omitempty"`    // 做出执行依据单位
+	Duty        string `json:"duty,omitempty"`        // 生效法律文书确定的义务
+	Performance string `json:"performance,omitempty"` // 被执行人的履行情况
+	DisruptType string `json:"disruptTypeName,omitempty"`
+	Match       Match  `json:"match"`
+}
+
+// SiteResult is what the scraper read from the site for one candidate.
+type SiteResult struct {
+	Site      string    // site profile that ran the search ("classic", "gkw")
+	QueriedAt time.Time // when the site answered the search
+	TotalSize int       // number of records the site reported for the search
+	Records   []Record  // every record of every page, each with its Match
+	Evidence  []byte    // the site's raw answers, as JSON, kept as evidence
+	Captchas  int       // captchas a person solved for this check
+}
+
+// Hits counts the records that are this person's.
+func (r SiteResult) Hits() int {
+	n := 0
+	for _, rec := range r.Records {
+		if rec.Match == MatchHit {
+			n++
+		}
+	}
+	return n
+}
+
+// Outcome judges a result that was read completely. A record that cannot be
+// attributed sends the whole check to a person, even next to hits.
+func (r SiteResult) Outcome() Outcome {
+	for _, rec := range r.Records {
+		if rec.Match == MatchUnclear {
+			return OutcomeReview
+		}
+	}
+	if r.Hits() > 0 {
+		return OutcomeListed
+	}
+	return OutcomeClear
+}
+
+// Check is one recorded check of a candidate: the ledger's 台账 row.
+type Check struct {
+	ID          int64
+	CandidateID int64
+	QueriedAt   time.Time
+	Channel     string
+	Site        string
+	Outcome     Outcome
+	HitCount    int
+	Records     []Record
+	Measure     string // 应用措施 by the rules; NeedsPerson when no automatic measure applies
+	RuleVersion string
+	Evidence    []byte
+	ErrorKind   ErrorKind // set when Outcome is OutcomeFailed
+	Captchas    int
+}
+
+// NeedsPerson is the measure written when the rules cannot decide: the check
+// failed, or a record could not be attributed.
+const NeedsPerson = "需人工核查"
+
+// ResultText is the 查询结果 wording of Attachment 2.
+func ResultText(o Outcome, hits int) string {
+	switch o {
+	case OutcomeListed:
+		return fmt.Sprintf("有%d条“失信被执行人”记录", hits)
+	case OutcomeClear:
+		return "无“失信被执行人”记录"
+	case OutcomeReview:
+		return "有同名记录待人工核对"
+	default:
+		return "查询未完成"
+	}
+}
+
+// Challenge is a captcha shown to a person.
+type Challenge struct {
+	Site  string // site profile asking
+	Image []byte // PNG as the browser showed it
+	// SiteRef is the site's own id of this captcha (classic: the 32-char captchaId).
+	// It is no personal data; the simulator's side door answers by it, so a test can act as the person.
+	SiteRef string
+}
+
+// Solution is a person's answer to a Challenge.
+type Solution struct {
+	ChallengeID string
+	Text        string
+}
+
+// ErrCaptchaRefresh is returned by a solver when the person asked for another image.
+var ErrCaptchaRefresh = errors.New("captcha: person asked for a new image")
+
+// ErrorKind classifies why a check could not be completed.
+type ErrorKind string
+
+const (
+	KindCaptchaRejected   ErrorKind = "captcha_rejected"   // the site refused the answer too many times
+	KindCaptchaUnanswered ErrorKind = "captcha_unanswered" // no person answered in time
+	KindBlocked           ErrorKind = "blocked"            // WAF page, 412/502, "访问量较大"
+	KindTimeout           ErrorKind = "timeout"            // the site did not answer in time
+	KindUnrecognised      ErrorKind = "unrecognised"       // an answer or page we cannot read
+	KindInternal          ErrorKind = "internal"           // our side: browser crashed, store failed
+)
+
+// CheckError is an error that ends a check, with its kind.
+type CheckError struct {
+	Kind ErrorKind
+	Err  error
+}
+
+func (e *CheckError) Error() string { return string(e.Kind) + ": " + e.Err.Error() }
+func (e *CheckError) Unwrap() error { return e.Err }
+
+// Errorf builds a CheckError of the given kind.
+func Errorf(kind ErrorKind, format string, args ...any) error {
+	return &CheckError{Kind: kind, Err: fmt.Errorf(format, args...)}
+}
+
+// KindOf returns the kind of err, KindInternal when it has none.
+func KindOf(err error) ErrorKind {
+	var ce *CheckError
+	if errors.As(err, &ce) {
+		return ce.Kind
+	}
+	return KindInternal
+}

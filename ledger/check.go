@@ -1,0 +1,210 @@
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	shixincheck "github.com/shixincheck/shixincheck"
+)
+
+// latestCheck joins each candidate that is done with the check that counts
+// for it: its latest (a failed check that was retried stays as history). The
+// one placeholder is StateDone.
+const latestCheck = `LEFT JOIN checks k ON candidates.state = ?
+	AND k.id = (SELECT MAX(l.id) FROM checks l WHERE l.candidate_id = candidates.id)`
+
+// SaveCheck records a finished check and marks its candidate done, in one
+// transaction. If the candidate is already done (a duplicate delivery of the
+// same task), it writes nothing and returns the ID of the check that counts,
+// with saved=false. An unknown candidate is ErrNotFound.
+func (s *Store) SaveCheck(ctx context.Context, c shixincheck.Check) (id int64, saved bool, err error) {
+	switch c.Outcome {
+	case shixincheck.OutcomeListed, shixincheck.OutcomeClear, shixincheck.OutcomeReview, shixincheck.OutcomeFailed:
+	default:
+		return 0, false, fmt.Errorf("ledger: save check: unknown outcome %q", c.Outcome)
+	}
+	records, err := json.Marshal(c.Records)
+	if err != nil {
+		return 0, false, fmt.Errorf("ledger: save check: records: %w", err)
+	}
+
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, false, fmt.Errorf("ledger: save check: %w", err)
+	}
+	defer tx.Rollback()
+
+	// Claiming the candidate first makes a concurrent duplicate wait, then find it done.
+	res, err := tx.ExecContext(ctx, s.rebind(`UPDATE candidates SET state = ? WHERE id = ? AND state = ?`),
+		shixincheck.StateDone, c.CandidateID, shixincheck.StateQueued)
+	if err != nil {
+		return 0, false, fmt.Errorf("ledger: save check: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, false, fmt.Errorf("ledger: save check: %w", err)
+	}
+	if n == 0 {
+		var existing sql.NullInt64
+		err := tx.QueryRowContext(ctx, s.rebind(`SELECT (SELECT MAX(l.id) FROM checks l WHERE l.candidate_id = candidates.id)
+			FROM candidates WHERE id = ?`), c.CandidateID).Scan(&existing)
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, false, ErrNotFound
+		}
+		if err != nil {
+			return 0, false, fmt.Errorf("ledger: save check: existing: %w", err)
+		}
+		if !existing.Valid {
+			return 0, false, fmt.Errorf("ledger: save check: candidate %d is done but has no check", c.CandidateID)
+		}
+		return existing.Int64, false, nil
+	}
+
+	err = tx.QueryRowContext(ctx, s.rebind(`INSERT INTO checks (candidate_id, queried_at, channel, site, outcome, hit_count,
+			records, measure, rule_version, evidence, error_kind, captchas, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		c.CandidateID, dbTime(c.QueriedAt), c.Channel, c.Site, c.Outcome, c.HitCount,
+		string(records), c.Measure, c.RuleVersion, c.Evidence, c.ErrorKind, c.Captchas, dbTime(time.Now()),
+	).Scan(&id)
+	if err != nil {
+		return 0, false, fmt.Errorf("ledger: save check: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, false, fmt.Errorf("ledger: save check: %w", err)
+	}
+	return id, true, nil
+}
+
+// Entry is a candidate with the check that counts for it.
+type Entry struct {
+	Candidate shixincheck.Candidate
+	Check     *shixincheck.Check // nil while not checked
+}
+
+// Entries returns every candidate of the batch, by row, with its check.
+// Records are decoded; Evidence is not loaded (see Evidence) to keep it light.
+func (s *Store) Entries(ctx context.Context, batchID string) ([]Entry, error) {
+	if err := s.requireBatch(ctx, batchID); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, s.rebind(`SELECT `+candidateCols+`,
+			k.id, k.queried_at, k.channel, k.site, k.outcome, k.hit_count, k.records,
+			k.measure, k.rule_version, k.error_kind, k.captchas
+		FROM candidates `+latestCheck+`
+		WHERE candidates.batch_id = ? ORDER BY candidates.row_no`),
+		shixincheck.StateDone, batchID)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: entries: %w", err)
+	}
+	defer rows.Close()
+	var out []Entry
+	for rows.Next() {
+		var (
+			id, hits, captchas                                         sql.NullInt64
+			queried                                                    sql.NullTime
+			channel, site, outcome, records, measure, version, errKind sql.NullString
+		)
+		cand, err := scanCandidate(rows, &id, &queried, &channel, &site, &outcome, &hits, &records,
+			&measure, &version, &errKind, &captchas)
+		if err != nil {
+			return nil, fmt.Errorf("ledger: entries: %w", err)
+		}
+		e := Entry{Candidate: cand}
+		if id.Valid {
+			c := &shixincheck.Check{
+				ID:          id.Int64,
+				CandidateID: cand.ID,
+				QueriedAt:   queried.Time.UTC(),
+				Channel:     channel.String,
+				Site:        site.String,
+				Outcome:     shixincheck.Outcome(outcome.String),
+				HitCount:    int(hits.Int64),
+				Measure:     measure.String,
+				RuleVersion: version.String,
+				ErrorKind:   shixincheck.ErrorKind(errKind.String),
+				Captchas:    int(captchas.Int64),
+			}
+			if err := json.Unmarshal([]byte(records.String), &c.Records); err != nil {
+				return nil, fmt.Errorf("ledger: entries: check %d: records: %w", c.ID, err)
+			}
+			e.Check = c
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("ledger: entries: %w", err)
+	}
+	return out, nil
+}
+
+// Evidence returns the raw site answers kept with a check (nil if none were kept).
+func (s *Store) Evidence(ctx context.Context, checkID int64) ([]byte, error) {
+	var ev []byte
+	err := s.db.QueryRowContext(ctx, s.rebind(`SELECT evidence FROM checks WHERE id = ?`), checkID).Scan(&ev)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ledger: evidence: %w", err)
+	}
+	if len(ev) == 0 {
+		return nil, nil
+	}
+	return ev, nil
+}
+
+// Progress counts a batch's candidates: Done is those with a check; Listed,
+// Clear, Review and Failed split Done by outcome; Hits sums their HitCount.
+type Progress struct {
+	Total, Done, Listed, Clear, Review, Failed, Hits int
+}
+
+// Progress returns the counts of a batch.
+func (s *Store) Progress(ctx context.Context, batchID string) (Progress, error) {
+	if err := s.requireBatch(ctx, batchID); err != nil {
+		return Progress{}, err
+	}
+	var p Progress
+	err := s.db.QueryRowContext(ctx, s.rebind(`SELECT COUNT(*),
+			COALESCE(SUM(CASE WHEN k.id IS NOT NULL THEN 1 ELSE 0 END), 0),
+			COALESCE(SUM(CASE WHEN k.outcome = ? THEN 1 ELSE 0 END), 0),
+			COALESCE(SUM(CASE WHEN k.outcome = ? THEN 1 ELSE 0 END), 0),
+			COALESCE(SUM(CASE WHEN k.outcome = ? THEN 1 ELSE 0 END), 0),
+			COALESCE(SUM(CASE WHEN k.outcome = ? THEN 1 ELSE 0 END), 0),
+			COALESCE(SUM(k.hit_count), 0)
+		FROM candidates `+latestCheck+`
+		WHERE candidates.batch_id = ?`),
+		shixincheck.OutcomeListed, shixincheck.OutcomeClear, shixincheck.OutcomeReview, shixincheck.OutcomeFailed,
+		shixincheck.StateDone, batchID,
+	).Scan(&p.Total, &p.Done, &p.Listed, &p.Clear, &p.Review, &p.Failed, &p.Hits)
+	if err != nil {
+		return Progress{}, fmt.Errorf("ledger: progress: %w", err)
+	}
+	return p, nil
+}
+
+// ResetFailed puts back to queued the batch's candidates whose check failed,
+// and returns them by row. Their failed checks stay in the ledger as history;
+// the next SaveCheck supersedes them.
+func (s *Store) ResetFailed(ctx context.Context, batchID string) ([]shixincheck.Candidate, error) {
+	if err := s.requireBatch(ctx, batchID); err != nil {
+		return nil, err
+	}
+	// One statement, so two concurrent calls cannot both reset (and re-enqueue) a candidate.
+	out, err := s.queryCandidates(ctx, s.db, `UPDATE candidates SET state = ?
+		WHERE batch_id = ? AND state = ?
+		AND (SELECT k.outcome FROM checks k
+			WHERE k.id = (SELECT MAX(l.id) FROM checks l WHERE l.candidate_id = candidates.id)) = ?
+		RETURNING `+candidateCols,
+		shixincheck.StateQueued, batchID, shixincheck.StateDone, shixincheck.OutcomeFailed)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: reset failed: %w", err)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Row < out[j].Row })
+	return out, nil
+}

@@ -1,0 +1,98 @@
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// openSQLite opens the SQLite file at path. The pragmas ride in the DSN so the
+// driver applies them to every pooled connection: WAL lets HTTP handlers read
+// while workers write, busy_timeout makes writers wait for each other instead
+// of failing with "database is locked", and _txlock=immediate takes the write
+// lock at BEGIN so a transaction never fails halfway on a lock upgrade.
+func openSQLite(ctx context.Context, path string) (*sql.DB, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: open: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
+		return nil, fmt.Errorf("ledger: open: %w", err)
+	}
+	// The file holds personal data: create it private. SQLite gives its -wal
+	// and -shm files the same mode.
+	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: open: %w", err)
+	}
+	f.Close()
+
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Set("_txlock", "immediate")
+	q.Set("_time_format", "sqlite")
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: q.Encode()}
+
+	db, err := sql.Open("sqlite", u.String())
+	if err != nil {
+		return nil, fmt.Errorf("ledger: open: %w", err)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("ledger: open: %w", err)
+	}
+	return db, nil
+}
+
+// sqliteMigrations is the SQLite schema, one entry per version, in order.
+// Never edit an entry once released: append a new one.
+var sqliteMigrations = []string{
+	// 1: batches, candidates, checks. A candidate may have several checks over
+	// time (a failed one is retried); the one with the highest id counts.
+	`CREATE TABLE batches (
+		id TEXT PRIMARY KEY,
+		item TEXT NOT NULL,
+		unit TEXT NOT NULL,
+		handler TEXT NOT NULL,
+		phone TEXT NOT NULL,
+		created_at TIMESTAMP NOT NULL,
+		content_key TEXT NOT NULL UNIQUE
+	);
+	CREATE INDEX batches_created_at ON batches (created_at);
+	CREATE TABLE candidates (
+		id INTEGER PRIMARY KEY AUTOINCREMENT,
+		batch_id TEXT NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
+		row_no INTEGER NOT NULL,
+		name TEXT NOT NULL,
+		id_number TEXT NOT NULL,
+		item TEXT NOT NULL,
+		state TEXT NOT NULL,
+		UNIQUE (batch_id, row_no)
+	);
+	CREATE INDEX candidates_state ON candidates (state, batch_id, row_no);
+	CREATE TABLE checks (
+		id INTEGER PRIMARY KEY AUTOINCREMENT,
+		candidate_id INTEGER NOT NULL REFERENCES candidates (id) ON DELETE CASCADE,
+		queried_at TIMESTAMP NOT NULL,
+		channel TEXT NOT NULL,
+		site TEXT NOT NULL,
+		outcome TEXT NOT NULL,
+		hit_count INTEGER NOT NULL,
+		records TEXT NOT NULL,
+		measure TEXT NOT NULL,
+		rule_version TEXT NOT NULL,
+		evidence BLOB,
+		error_kind TEXT NOT NULL,
+		captchas INTEGER NOT NULL,
+		created_at TIMESTAMP NOT NULL
+	);
+	CREATE INDEX checks_candidate ON checks (candidate_id, id);`,
+}
