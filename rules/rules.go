@@ -1,0 +1,151 @@
+// Package rules maps an application item (应用事项) and the outcome of a
+// check to the measure (应用措施) the office's plan prescribes.
+package rules
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/width"
+
+	"github.com/shixincheck/shixincheck"
+)
+
+// ErrUnknownItem is returned for an application item the rules do not list.
+var ErrUnknownItem = errors.New("unknown application item")
+
+// Item is one application item of the office's list (Attachment 1) and its
+// measures.
+type Item struct {
+	Name        string   // 应用事项 as written in the ledger and workbook
+	Aliases     []string // other wordings clerks use
+	Stage       string   // 核查环节
+	Frequency   string   // 应用频率
+	Departments string   // 应用科室
+	Listed      string   // measure when the person is listed
+	Clear       string   // measure when not listed
+	Unchecked   string   // measure when the check could not be completed (default shixincheck.NeedsPerson)
+}
+
+// Rules is a versioned set of application items.
+type Rules struct {
+	Version string
+	Items   []Item
+}
+
+// Default returns the rules of the seed plan (政协黄石市委员会办公室,
+// 2020-07-06, Attachments 1 and 2).
+func Default() *Rules {
+	const (
+		stage     = "报名资格审查"
+		frequency = "适时"
+		normal    = "按正常政策程序办理"
+		byDuty    = "政工科、委员工委（按职责分工负责）"
+	)
+	return &Rules{
+		Version: "seed-2020-07-06",
+		Items: []Item{
+			{
+				Name:        "公职人员招录（聘）及考核",
+				Aliases:     []string{"公职人员招录资格审查", "公职人员招录", "公职人员招聘"},
+				Stage:       stage,
+				Frequency:   frequency,
+				Departments: "政工科",
+				Listed:      "取消报名资格",
+				Clear:       normal,
+			},
+			{
+				Name:        "向上推荐道德模范（楷模）、劳动模范及其他评优评先",
+				Aliases:     []string{"评优评先", "道德模范推荐", "劳动模范推荐"},
+				Stage:       stage,
+				Frequency:   frequency,
+				Departments: byDuty,
+				Listed:      "不予推荐",
+				Clear:       normal,
+			},
+			{
+				Name:        "优秀政协委员评选",
+				Aliases:     []string{"表扬优秀政协委员"},
+				Stage:       stage,
+				Frequency:   frequency,
+				Departments: byDuty,
+				Listed:      "不予推荐",
+				Clear:       "同等条件优先推荐",
+			},
+			{
+				Name:        "政协委员候选人推荐",
+				Stage:       stage,
+				Frequency:   frequency,
+				Departments: byDuty,
+				Listed:      "不予推荐",
+				Clear:       normal,
+			},
+		},
+	}
+}
+
+// Lookup finds an item by its name or an alias. Spaces are ignored and
+// full-width forms match half-width ones, so （楷模） matches (楷模).
+func (r *Rules) Lookup(name string) (Item, bool) {
+	key := fold(name)
+	for _, it := range r.Items {
+		if fold(it.Name) == key {
+			return it, true
+		}
+		for _, a := range it.Aliases {
+			if fold(a) == key {
+				return it, true
+			}
+		}
+	}
+	return Item{}, false
+}
+
+// Measure returns the measure for an outcome of a check for item. Only a
+// listed or clear outcome gets an automatic measure: a check that needs
+// review or failed gets the item's Unchecked measure, NeedsPerson by default.
+func (r *Rules) Measure(item string, o shixincheck.Outcome) (string, error) {
+	it, ok := r.Lookup(item)
+	if !ok {
+		return "", fmt.Errorf("rules: %w %q", ErrUnknownItem, item)
+	}
+	var m string
+	switch o {
+	case shixincheck.OutcomeListed:
+		m = it.Listed
+	case shixincheck.OutcomeClear:
+		m = it.Clear
+	case shixincheck.OutcomeReview, shixincheck.OutcomeFailed:
+		if it.Unchecked == "" {
+			return shixincheck.NeedsPerson, nil
+		}
+		return it.Unchecked, nil
+	default:
+		return "", fmt.Errorf("rules: unknown outcome %q", o)
+	}
+	if m == "" {
+		return "", fmt.Errorf("rules: item %q has no measure for outcome %q", it.Name, o)
+	}
+	return m, nil
+}
+
+// Names returns the items' names in order.
+func (r *Rules) Names() []string {
+	names := make([]string, len(r.Items))
+	for i, it := range r.Items {
+		names[i] = it.Name
+	}
+	return names
+}
+
+// fold makes item names comparable: no spaces, full-width forms half-width.
+func fold(s string) string {
+	return width.Fold.String(strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) {
+			return -1
+		}
+		return r
+	}, s))
+}
