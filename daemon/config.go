@@ -1,0 +1,187 @@
+package daemon
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Config is the daemon's configuration. Sources, weakest first: defaults, the
+// JSON config file (--config), environment variables (SHIXINCHECK_<FLAG>, with
+// '-' as '_'), flags.
+type Config struct {
+	Listen         string        `json:"listen"`
+	DataDir        string        `json:"data_dir"`
+	Ledger         string        `json:"ledger"`
+	Redis          string        `json:"redis"`
+	SiteURL        string        `json:"site_url"`
+	Site           string        `json:"site"`
+	Browser        string        `json:"browser"`
+	Tabs           int           `json:"tabs"`
+	Pace           time.Duration `json:"pace"`
+	StepTimeout    time.Duration `json:"step_timeout"`
+	CaptchaTimeout time.Duration `json:"captcha_timeout"`
+	MaxRetry       int           `json:"max_retry"`
+	Demo           bool          `json:"demo"`
+}
+
+// DefaultConfig works on one machine against the real court site.
+func DefaultConfig() Config {
+	return Config{
+		Listen:         "127.0.0.1:8080",
+		DataDir:        "data",
+		Redis:          "redis://127.0.0.1:6379/0",
+		SiteURL:        "https://zxgk.court.gov.cn",
+		Site:           "classic",
+		Tabs:           2,
+		Pace:           3 * time.Second,
+		StepTimeout:    20 * time.Second,
+		CaptchaTimeout: 5 * time.Minute,
+		MaxRetry:       8,
+	}
+}
+
+func bindFlags(fs *flag.FlagSet, c *Config, configFile *string, check *bool) {
+	fs.StringVar(configFile, "config", "", "JSON config file (unknown keys are refused)")
+	fs.BoolVar(check, "config.check", false, "validate the configuration and exit")
+	fs.StringVar(&c.Listen, "listen", c.Listen, "HTTP listen address (host:port; port 0 picks one)")
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory for the ledger and the browser profile")
+	fs.StringVar(&c.Ledger, "ledger", c.Ledger, "ledger database (default: <data-dir>/ledger.db)")
+	fs.StringVar(&c.Redis, "redis", c.Redis, "Redis URL for the task queue and the captcha queue")
+	fs.StringVar(&c.SiteURL, "site-url", c.SiteURL, "base URL of the court site")
+	fs.StringVar(&c.Site, "site", c.Site, "site profile: classic")
+	fs.StringVar(&c.Browser, "browser", c.Browser, "Chromium binary (default: chromium found on PATH)")
+	fs.IntVar(&c.Tabs, "tabs", c.Tabs, "browser tabs, i.e. checks run at once")
+	fs.DurationVar(&c.Pace, "pace", c.Pace, "minimum gap between two searches in one tab")
+	fs.DurationVar(&c.StepTimeout, "step-timeout", c.StepTimeout, "time allowed for one answer of the court site")
+	fs.DurationVar(&c.CaptchaTimeout, "captcha-timeout", c.CaptchaTimeout, "how long a check waits for a person to solve a captcha")
+	fs.IntVar(&c.MaxRetry, "max-retry", c.MaxRetry, "retries of a check before it is recorded as failed")
+	fs.BoolVar(&c.Demo, "demo", c.Demo, "serve the court-site simulator in this process and check against it")
+}
+
+// ParseConfig reads the configuration from its sources. check is true when
+// --config.check asks to validate and exit.
+func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (cfg Config, check bool, err error) {
+	// First pass: only to learn where the config file is.
+	var file string
+	probe := flag.NewFlagSet("shixincheck", flag.ContinueOnError)
+	probe.SetOutput(io.Discard)
+	probeCfg := DefaultConfig()
+	bindFlags(probe, &probeCfg, &file, &check)
+	if err := probe.Parse(args); err != nil && !errors.Is(err, flag.ErrHelp) {
+		probe.SetOutput(stderr)
+		return cfg, false, fmt.Errorf("config: %w", err)
+	}
+	if file == "" {
+		file = getenv("SHIXINCHECK_CONFIG")
+	}
+
+	cfg = DefaultConfig()
+	if file != "" {
+		if err := loadFile(file, &cfg); err != nil {
+			return cfg, false, err
+		}
+	}
+	fs := flag.NewFlagSet("shixincheck", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	bindFlags(fs, &cfg, &file, &check)
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "SHIXINCHECK_" + strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(f.Name))
+		if v := getenv(name); v != "" && envErr == nil {
+			if err := fs.Set(f.Name, v); err != nil {
+				envErr = fmt.Errorf("config: %s=%q: %w", name, v, err)
+			}
+		}
+	})
+	if envErr != nil {
+		return cfg, false, envErr
+	}
+	if err := fs.Parse(args); err != nil {
+		return cfg, false, fmt.Errorf("config: %w", err)
+	}
+	if fs.NArg() > 0 {
+		return cfg, false, fmt.Errorf("config: unexpected argument %q", fs.Arg(0))
+	}
+	if cfg.Ledger == "" {
+		cfg.Ledger = filepath.Join(cfg.DataDir, "ledger.db")
+	}
+	return cfg, check, cfg.Validate()
+}
+
+// loadFile decodes a JSON config file over cfg. Durations are strings ("3s").
+func loadFile(path string, cfg *Config) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	// Durations as text, decoded through a shadow struct.
+	type fileConfig struct {
+		Config
+		Pace           string `json:"pace"`
+		StepTimeout    string `json:"step_timeout"`
+		CaptchaTimeout string `json:"captcha_timeout"`
+	}
+	fc := fileConfig{Config: *cfg}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&fc); err != nil {
+		return fmt.Errorf("config: %s: %w", path, err)
+	}
+	*cfg = fc.Config
+	for _, d := range []struct {
+		text string
+		dst  *time.Duration
+		key  string
+	}{{fc.Pace, &cfg.Pace, "pace"}, {fc.StepTimeout, &cfg.StepTimeout, "step_timeout"}, {fc.CaptchaTimeout, &cfg.CaptchaTimeout, "captcha_timeout"}} {
+		if d.text == "" {
+			continue
+		}
+		v, err := time.ParseDuration(d.text)
+		if err != nil {
+			return fmt.Errorf("config: %s: %s: %w", path, d.key, err)
+		}
+		*d.dst = v
+	}
+	return nil
+}
+
+// Validate refuses a configuration the daemon cannot run with.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Listen == "" {
+		errs = append(errs, errors.New("listen is empty"))
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("data_dir is empty"))
+	}
+	if !strings.HasPrefix(c.Redis, "redis://") && !strings.HasPrefix(c.Redis, "rediss://") {
+		errs = append(errs, fmt.Errorf("redis %q: want redis://host:port/db", c.Redis))
+	}
+	if !c.Demo && !strings.HasPrefix(c.SiteURL, "http://") && !strings.HasPrefix(c.SiteURL, "https://") {
+		errs = append(errs, fmt.Errorf("site_url %q: want an http(s) URL", c.SiteURL))
+	}
+	if c.Site != "classic" {
+		errs = append(errs, fmt.Errorf("site %q: known profiles: classic", c.Site))
+	}
+	if c.Tabs < 1 || c.Tabs > 16 {
+		errs = append(errs, fmt.Errorf("tabs %d: want 1 to 16", c.Tabs))
+	}
+	if c.Pace < 0 || c.StepTimeout <= 0 || c.CaptchaTimeout <= 0 {
+		errs = append(errs, errors.New("pace, step_timeout and captcha_timeout must be positive"))
+	}
+	if c.MaxRetry < 0 {
+		errs = append(errs, errors.New("max_retry must be 0 or more"))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("config: %w", errors.Join(errs...))
+	}
+	return nil
+}

@@ -1,0 +1,262 @@
+// Package daemon wires the parts together and runs them: the ledger, Redis,
+// the captcha queue, the browser pool, the asynq workers and the HTTP server,
+// started in that order and stopped in the reverse one.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	shixincheck "github.com/shixincheck/shixincheck"
+	"github.com/shixincheck/shixincheck/captcha"
+	"github.com/shixincheck/shixincheck/courtsim"
+	"github.com/shixincheck/shixincheck/jobs"
+	"github.com/shixincheck/shixincheck/ledger"
+	"github.com/shixincheck/shixincheck/metrics"
+	"github.com/shixincheck/shixincheck/rules"
+	"github.com/shixincheck/shixincheck/scraper"
+	"github.com/shixincheck/shixincheck/web"
+)
+
+// sweepInterval is how often queued candidates are handed to asynq again, in
+// case their task was lost (Redis restarted without persistence, say).
+const sweepInterval = time.Minute
+
+// Daemon is a running shixincheck.
+type Daemon struct {
+	cfg Config
+	log *slog.Logger
+
+	ledger    *ledger.Store
+	rdb       *redis.Client
+	queue     *captcha.Queue
+	scraper   *scraper.Scraper
+	client    *asynq.Client
+	inspector *asynq.Inspector
+	workers   *asynq.Server
+	http      *http.Server
+	listener  net.Listener
+	sim       *http.Server // demo mode only
+
+	stop context.CancelFunc
+	wg   sync.WaitGroup
+}
+
+// Start opens every part and starts serving. On error, whatever was started
+// is closed again.
+func Start(ctx context.Context, cfg Config, log *slog.Logger) (d *Daemon, err error) {
+	d = &Daemon{cfg: cfg, log: log}
+	defer func() {
+		if err != nil {
+			d.Close()
+		}
+	}()
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("daemon: data dir: %w", err)
+	}
+	if cfg.Demo {
+		if err := d.startSimulator(); err != nil {
+			return nil, err
+		}
+		cfg = d.cfg
+	}
+	if d.ledger, err = ledger.Open(ctx, cfg.Ledger); err != nil {
+		return nil, fmt.Errorf("daemon: %w", err)
+	}
+
+	redisOpt, err := redis.ParseURL(cfg.Redis)
+	if err != nil {
+		return nil, fmt.Errorf("daemon: redis url: %w", err)
+	}
+	d.rdb = redis.NewClient(redisOpt)
+	if err := d.rdb.Ping(ctx).Err(); err != nil {
+		return nil, fmt.Errorf("daemon: redis at %s: %w", redisOpt.Addr, err)
+	}
+
+	m := metrics.New()
+	d.queue = captcha.New(d.rdb, captcha.Config{
+		AnswerTimeout: cfg.CaptchaTimeout,
+		Hooks: captcha.Hooks{
+			Answered:   m.CaptchaAnswered,
+			Reported:   m.CaptchaReported,
+			Unanswered: m.CaptchaUnanswered,
+		},
+	})
+	m.WatchCaptchaBacklog(d.queue.Backlog)
+
+	d.scraper, err = scraper.New(ctx, scraper.Config{
+		BaseURL:     cfg.SiteURL,
+		Site:        cfg.Site,
+		BrowserBin:  cfg.Browser,
+		ProfileDir:  filepath.Join(cfg.DataDir, "browser"),
+		Tabs:        cfg.Tabs,
+		StepTimeout: cfg.StepTimeout,
+		Pace:        cfg.Pace,
+	}, d.queue, log.With("part", "scraper"))
+	if err != nil {
+		return nil, fmt.Errorf("daemon: %w", err)
+	}
+
+	asynqRedis := asynq.RedisClientOpt{Addr: redisOpt.Addr, Username: redisOpt.Username, Password: redisOpt.Password, DB: redisOpt.DB, TLSConfig: redisOpt.TLSConfig}
+	d.client = asynq.NewClient(asynqRedis)
+	d.inspector = asynq.NewInspector(asynqRedis)
+	m.WatchQueues(d.inspector)
+	enqueue := func(ctx context.Context, ids []int64) error { return jobs.Enqueue(ctx, d.client, ids, cfg.MaxRetry) }
+
+	rs := rules.Default()
+	handler := &jobs.Handler{
+		Store: d.ledger, Checker: d.scraper, Rules: rs, Log: log.With("part", "jobs"),
+		Attempt: m.CheckAttempt, Recorded: m.CheckRecorded,
+	}
+	d.workers = asynq.NewServer(asynqRedis, asynq.Config{
+		Concurrency:     cfg.Tabs,
+		RetryDelayFunc:  jobs.RetryDelay,
+		Logger:          asynqLogger{log.With("part", "asynq")},
+		ShutdownTimeout: 10 * time.Second,
+		// A captcha no person answered in time uses up no retry: the check
+		// waits for people, however long they take.
+		IsFailure: func(err error) bool { return shixincheck.KindOf(err) != shixincheck.KindCaptchaUnanswered },
+	})
+	mux := asynq.NewServeMux()
+	mux.Handle(jobs.TypeCheck, handler)
+	if err := d.workers.Start(mux); err != nil {
+		return nil, fmt.Errorf("daemon: start workers: %w", err)
+	}
+
+	srv := &web.Server{
+		Ledger: d.ledger, Rules: rs, Captcha: d.queue, Metrics: m.Handler(),
+		Enqueue: enqueue, Instrument: m.Route, Log: log.With("part", "web"),
+	}
+	if d.listener, err = net.Listen("tcp", cfg.Listen); err != nil {
+		return nil, fmt.Errorf("daemon: listen: %w", err)
+	}
+	d.http = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := d.http.Serve(d.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http server", "err", err)
+		}
+	}()
+
+	sweepCtx, stop := context.WithCancel(context.Background())
+	d.stop = stop
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		d.sweep(sweepCtx, enqueue)
+	}()
+	log.Info("shixincheck started", "url", d.URL(), "site", cfg.SiteURL, "tabs", cfg.Tabs, "demo", cfg.Demo)
+	return d, nil
+}
+
+// URL is where the daemon's HTTP server listens.
+func (d *Daemon) URL() string { return "http://" + d.listener.Addr().String() }
+
+// sweep queues every unfinished candidate at start and then periodically. The
+// stable task ids make this harmless for candidates already queued.
+func (d *Daemon) sweep(ctx context.Context, enqueue func(context.Context, []int64) error) {
+	t := time.NewTicker(sweepInterval)
+	defer t.Stop()
+	for {
+		cands, err := d.ledger.Unfinished(ctx)
+		if err == nil {
+			ids := make([]int64, len(cands))
+			for i, c := range cands {
+				ids[i] = c.ID
+			}
+			err = enqueue(ctx, ids)
+			if len(ids) > 0 && err == nil {
+				d.log.Info("unfinished candidates queued", "count", len(ids))
+			}
+		}
+		if err != nil && ctx.Err() == nil {
+			d.log.Error("sweep unfinished candidates", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Close stops the daemon in order: no new requests, running checks finished
+// or handed back to the queue, then the browser, Redis and the ledger.
+func (d *Daemon) Close() error {
+	var errs []error
+	if d.stop != nil {
+		d.stop()
+		d.wg.Wait()
+	}
+	if d.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := d.http.Shutdown(ctx); err != nil {
+			d.http.Close() // long polls still open: cut them
+		}
+		cancel()
+	}
+	if d.workers != nil {
+		d.workers.Shutdown()
+	}
+	if d.scraper != nil {
+		errs = append(errs, d.scraper.Close())
+	}
+	if d.inspector != nil {
+		errs = append(errs, d.inspector.Close())
+	}
+	if d.client != nil {
+		errs = append(errs, d.client.Close())
+	}
+	if d.rdb != nil {
+		errs = append(errs, d.rdb.Close())
+	}
+	if d.ledger != nil {
+		errs = append(errs, d.ledger.Close())
+	}
+	if d.sim != nil {
+		errs = append(errs, d.sim.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// startSimulator serves the court-site simulator on a free loopback port and
+// points the scraper at it (demo mode: the whole flow offline).
+func (d *Daemon) startSimulator() error {
+	cfg := courtsim.DefaultConfig()
+	sim, err := courtsim.New(cfg)
+	if err != nil {
+		return fmt.Errorf("daemon: simulator: %w", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("daemon: simulator: %w", err)
+	}
+	d.sim = &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
+	go d.sim.Serve(ln)
+	d.cfg.SiteURL = "http://" + ln.Addr().String()
+	d.cfg.Pace = 0
+	if err := writeDemoRoster(filepath.Join(d.cfg.DataDir, "demo-candidates.csv"), sim); err != nil {
+		return err
+	}
+	d.log.Info("demo mode: court-site simulator", "url", d.cfg.SiteURL, "sample_list", filepath.Join(d.cfg.DataDir, "demo-candidates.csv"))
+	return nil
+}
+
+// asynqLogger sends asynq's logs to slog.
+type asynqLogger struct{ log *slog.Logger }
+
+func (l asynqLogger) Debug(args ...any) { l.log.Debug(fmt.Sprint(args...)) }
+func (l asynqLogger) Info(args ...any)  { l.log.Info(fmt.Sprint(args...)) }
+func (l asynqLogger) Warn(args ...any)  { l.log.Warn(fmt.Sprint(args...)) }
+func (l asynqLogger) Error(args ...any) { l.log.Error(fmt.Sprint(args...)) }
+func (l asynqLogger) Fatal(args ...any) { l.log.Error(fmt.Sprint(args...)); os.Exit(1) }

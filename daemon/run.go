@@ -1,0 +1,97 @@
+package daemon
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/shixincheck/shixincheck/courtsim"
+)
+
+const usage = `usage: shixincheck [command] [flags]
+
+commands:
+  serve      run the daemon (the default; --demo serves the court-site simulator in-process)
+  courtsim   run the court-site simulator on its own
+  help       show this text
+
+Run "shixincheck serve -h" or "shixincheck courtsim -h" for the flags.
+`
+
+// Run is the whole program: main only calls it.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, args, getenv, stdout, stderr)
+	case "courtsim":
+		return courtsim.Run(ctx, args, stdout)
+	case "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, check, err := ParseConfig(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	if check {
+		fmt.Fprintln(stdout, "configuration ok")
+		return nil
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	d, err := Start(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "shixincheck: serving on %s (upload: %s/batches, captcha review: %s/captcha)\n", d.URL(), d.URL(), d.URL())
+	if cfg.Demo {
+		fmt.Fprintf(stdout, "demo: upload the sample list %s and solve the captchas on the review page\n", d.cfg.DataDir+"/demo-candidates.csv")
+	}
+	<-ctx.Done()
+	log.Info("shutting down")
+	return d.Close()
+}
+
+// writeDemoRoster writes a sample candidate list drawn from the simulator's
+// data set: listed people, one with several pages of records, namesakes of
+// listed people, and clean people.
+func writeDemoRoster(path string, sim *courtsim.Sim) error {
+	var people []courtsim.Person
+	for _, k := range []struct {
+		kind string
+		n    int
+	}{{"listed", 3}, {"multipage", 1}, {"namesake", 2}, {"clean", 4}} {
+		p, err := sim.People(k.kind, k.n)
+		if err != nil {
+			return fmt.Errorf("daemon: demo roster: %w", err)
+		}
+		people = append(people, p...)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("daemon: demo roster: %w", err)
+	}
+	w := csv.NewWriter(f)
+	w.Write([]string{"姓名", "身份证号"})
+	for _, p := range people {
+		w.Write([]string{p.Name, p.IDNumber})
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		f.Close()
+		return fmt.Errorf("daemon: demo roster: %w", err)
+	}
+	return f.Close()
+}

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Runs every test against real Redis, real Chromium and the simulator.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+go vet ./...
+go test -count=1 -timeout 30m "$@" ./...

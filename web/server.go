@@ -1,0 +1,359 @@
+// Package web serves the daemon's pages and its JSON API: batch upload,
+// progress and the filing workbook for clerks, the captcha review page for
+// operators, and /metrics.
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	shixincheck "github.com/shixincheck/shixincheck"
+	"github.com/shixincheck/shixincheck/captcha"
+	"github.com/shixincheck/shixincheck/ledger"
+	"github.com/shixincheck/shixincheck/roster"
+	"github.com/shixincheck/shixincheck/rules"
+	"github.com/shixincheck/shixincheck/workbook"
+)
+
+// maxUpload bounds an upload request: the roster's own 20 MB file limit plus the form fields.
+const maxUpload = 21 << 20
+
+// Server holds the handlers' dependencies.
+type Server struct {
+	Ledger  *ledger.Store
+	Rules   *rules.Rules
+	Captcha *captcha.Queue
+	Metrics http.Handler
+	// Enqueue queues the checks of the given candidates.
+	Enqueue func(ctx context.Context, candidateIDs []int64) error
+	// Instrument wraps a route's handler with metrics; nil for none.
+	Instrument func(pattern string, h http.Handler) http.Handler
+	Log        *slog.Logger
+	Now        func() time.Time
+}
+
+// Handler returns the daemon's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.routes() }
+
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	io.WriteString(w, "ok\n")
+}
+
+// upload is a parsed batch upload: the form's fields and the file's rows.
+type upload struct {
+	batch shixincheck.Batch
+	cands []shixincheck.Candidate
+}
+
+// parseUpload reads and validates a multipart upload. Problems with the input
+// come back as roster.Problems, each naming its row and field; nothing is stored.
+func (s *Server) parseUpload(r *http.Request) (upload, error) {
+	if err := r.ParseMultipartForm(maxUpload); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return upload{}, roster.Problems{{Field: "file", Message: "文件过大：请上传不超过 20 MB 的文件"}}
+		}
+		return upload{}, roster.Problems{{Field: "file", Message: "无法读取上传内容：请通过表单上传文件"}}
+	}
+	defer r.MultipartForm.RemoveAll()
+
+	var problems roster.Problems
+	field := func(name, label string, max int) string {
+		v := strings.TrimSpace(r.FormValue(name))
+		switch {
+		case v == "":
+			problems = append(problems, roster.Problem{Field: label, Message: label + "不能为空"})
+		case len([]rune(v)) > max:
+			problems = append(problems, roster.Problem{Field: label, Message: fmt.Sprintf("%s过长（最多 %d 个字）", label, max)})
+		}
+		return v
+	}
+	itemName := field("item", "应用事项", 100)
+	unit := field("unit", "单位", 100)
+	handler := field("handler", "经办人", 50)
+	phone := field("phone", "联系电话", 30)
+	item, ok := s.Rules.Lookup(itemName)
+	if itemName != "" && !ok {
+		problems = append(problems, roster.Problem{Field: "应用事项", Message: "未知的应用事项：" + itemName + "（可选：" + strings.Join(s.Rules.Names(), "；") + "）"})
+	}
+
+	file, header, err := r.FormFile("file")
+	if err != nil {
+		problems = append(problems, roster.Problem{Field: "file", Message: "请选择要上传的名单文件（.xlsx 或 .csv）"})
+		return upload{}, problems
+	}
+	defer file.Close()
+	rows, err := roster.Read(file, header.Filename)
+	var fileProblems roster.Problems
+	if errors.As(err, &fileProblems) {
+		return upload{}, append(problems, fileProblems...)
+	} else if err != nil {
+		return upload{}, fmt.Errorf("web: read roster: %w", err)
+	}
+
+	cands := make([]shixincheck.Candidate, 0, len(rows))
+	for _, row := range rows {
+		rowItem := item.Name
+		if row.Item != "" {
+			it, ok := s.Rules.Lookup(row.Item)
+			if !ok {
+				problems = append(problems, roster.Problem{Row: row.Line, Field: "应用事项", Message: "未知的应用事项：" + row.Item})
+				continue
+			}
+			rowItem = it.Name
+		}
+		cands = append(cands, shixincheck.Candidate{Row: row.Line, Name: row.Name, IDNumber: row.IDNumber, Item: rowItem})
+	}
+	if len(problems) > 0 {
+		return upload{}, problems
+	}
+	b := shixincheck.Batch{Item: item.Name, Unit: unit, Handler: handler, Phone: phone, CreatedAt: s.now().UTC()}
+	b.ContentKey = contentKey(b, cands, s.now())
+	return upload{batch: b, cands: cands}, nil
+}
+
+// contentKey identifies an upload: the same people for the same item, unit and
+// clerk on the same day are one batch, so a double submit checks nobody twice.
+func contentKey(b shixincheck.Batch, cands []shixincheck.Candidate, now time.Time) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00", now.In(shanghai).Format("2006-01-02"), b.Item, b.Unit, b.Handler, b.Phone)
+	for _, c := range cands {
+		fmt.Fprintf(h, "%s\x00%s\x00%s\x00", c.Name, c.IDNumber, c.Item)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+var shanghai = time.FixedZone("CST", 8*3600)
+
+func newBatchID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return "b" + hex.EncodeToString(b[:])
+}
+
+// submit stores the upload and queues its checks. created is false when the
+// same upload was already a batch.
+func (s *Server) submit(ctx context.Context, u upload) (shixincheck.Batch, bool, error) {
+	u.batch.ID = newBatchID()
+	b, cands, created, err := s.Ledger.CreateBatch(ctx, u.batch, u.cands)
+	if err != nil {
+		return b, false, fmt.Errorf("web: store batch: %w", err)
+	}
+	if !created {
+		if cands, err = s.Ledger.Candidates(ctx, b.ID); err != nil {
+			return b, false, fmt.Errorf("web: load batch: %w", err)
+		}
+	}
+	var ids []int64
+	for _, c := range cands {
+		if c.State == shixincheck.StateQueued {
+			ids = append(ids, c.ID)
+		}
+	}
+	// The batch is stored: if queueing fails now, the daemon's sweep queues it later.
+	if err := s.Enqueue(ctx, ids); err != nil {
+		s.Log.Error("enqueue batch", "batch", b.ID, "err", err)
+	}
+	s.Log.Info("batch submitted", "batch", b.ID, "candidates", len(cands), "created", created)
+	return b, created, nil
+}
+
+// batchView is a batch with its progress and each candidate's result, masked.
+type batchView struct {
+	ID             string          `json:"id"`
+	Item           string          `json:"item"`
+	Unit           string          `json:"unit"`
+	Handler        string          `json:"handler"`
+	CreatedAt      time.Time       `json:"created_at"`
+	State          string          `json:"state"`
+	StateText      string          `json:"state_text"`
+	Progress       ledger.Progress `json:"progress"`
+	CaptchaBacklog int64           `json:"captcha_backlog"`
+	Candidates     []candidateView `json:"candidates"`
+}
+
+type candidateView struct {
+	Row       int        `json:"row"`
+	Name      string     `json:"name"`      // masked
+	IDNumber  string     `json:"id_number"` // masked
+	Item      string     `json:"item"`
+	State     string     `json:"state"`
+	Outcome   string     `json:"outcome,omitempty"`
+	Hits      int        `json:"hits"`
+	Result    string     `json:"result,omitempty"`
+	Measure   string     `json:"measure,omitempty"`
+	QueriedAt *time.Time `json:"queried_at,omitempty"`
+	ErrorKind string     `json:"error_kind,omitempty"`
+}
+
+func (s *Server) loadBatch(ctx context.Context, id string) (batchView, []ledger.Entry, error) {
+	b, err := s.Ledger.Batch(ctx, id)
+	if err != nil {
+		return batchView{}, nil, err
+	}
+	entries, err := s.Ledger.Entries(ctx, id)
+	if err != nil {
+		return batchView{}, nil, fmt.Errorf("web: load entries: %w", err)
+	}
+	p, err := s.Ledger.Progress(ctx, id)
+	if err != nil {
+		return batchView{}, nil, fmt.Errorf("web: load progress: %w", err)
+	}
+	v := batchView{ID: b.ID, Item: b.Item, Unit: b.Unit, Handler: b.Handler, CreatedAt: b.CreatedAt, Progress: p}
+	v.State, v.StateText = batchState(p)
+	if backlog, err := s.Captcha.Backlog(ctx); err == nil {
+		v.CaptchaBacklog = backlog
+	}
+	for _, e := range entries {
+		cv := candidateView{
+			Row: e.Candidate.Row, Name: roster.MaskName(e.Candidate.Name), IDNumber: roster.MaskID(e.Candidate.IDNumber),
+			Item: e.Candidate.Item, State: string(e.Candidate.State),
+		}
+		if c := e.Check; c != nil && e.Candidate.State == shixincheck.StateDone {
+			t := c.QueriedAt
+			cv.Outcome, cv.Hits, cv.Measure, cv.QueriedAt = string(c.Outcome), c.HitCount, c.Measure, &t
+			cv.Result = shixincheck.ResultText(c.Outcome, c.HitCount)
+			cv.ErrorKind = string(c.ErrorKind)
+		}
+		v.Candidates = append(v.Candidates, cv)
+	}
+	return v, entries, nil
+}
+
+// batchState names the batch's state for clerks, from its progress.
+func batchState(p ledger.Progress) (state, text string) {
+	switch {
+	case p.Done < p.Total:
+		return "running", "核查中"
+	case p.Failed+p.Review > 0:
+		return "done_with_failures", "已完成（有需人工核查的记录）"
+	default:
+		return "done", "已完成"
+	}
+}
+
+// filing builds the filing workbook of a batch from its recorded checks.
+func filing(b batchView, entries []ledger.Entry) workbook.Filing {
+	f := workbook.Filing{Unit: b.Unit}
+	for _, e := range entries {
+		c := e.Check
+		if c == nil || e.Candidate.State != shixincheck.StateDone {
+			continue
+		}
+		f.Rows = append(f.Rows, workbook.Row{
+			Item: e.Candidate.Item, Name: e.Candidate.Name, IDNumber: e.Candidate.IDNumber,
+			Result:    shixincheck.ResultText(c.Outcome, c.HitCount),
+			QueriedAt: c.QueriedAt, Measure: c.Measure,
+		})
+	}
+	return f
+}
+
+func (s *Server) handleWorkbook(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	v, entries, err := s.loadBatch(ctx, r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if v.State == "running" && r.URL.Query().Get("partial") != "1" {
+		s.writeError(w, r, http.StatusConflict, "批次尚未核查完毕：完成后再下载登记表（或加参数 partial=1 下载已完成部分）")
+		return
+	}
+	b, err := s.Ledger.Batch(ctx, v.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	f := filing(v, entries)
+	f.Handler, f.Phone = b.Handler, b.Phone
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	name := "信用信息核查应用情况登记表-" + v.ID + ".xlsx"
+	w.Header().Set("Content-Disposition", "attachment; filename=\""+v.ID+".xlsx\"; filename*=UTF-8''"+url.PathEscape(name))
+	if err := workbook.Write(w, f); err != nil {
+		s.Log.Error("write workbook", "batch", v.ID, "err", err)
+	}
+}
+
+// fail maps an error to its HTTP answer.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var problems roster.Problems
+	switch {
+	case errors.As(err, &problems):
+		s.writeProblems(w, r, problems)
+	case errors.Is(err, ledger.ErrNotFound):
+		s.writeError(w, r, http.StatusNotFound, "没有这个批次")
+	default:
+		s.Log.Error("request failed", "route", r.Pattern, "err", err)
+		s.writeError(w, r, http.StatusInternalServerError, "服务器内部错误，请稍后重试")
+	}
+}
+
+func wantsJSON(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/") }
+
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, code int, msg string) {
+	if wantsJSON(r) {
+		writeJSON(w, code, map[string]string{"error": msg})
+		return
+	}
+	s.render(w, code, "error.html", map[string]any{"Title": "出错了", "Message": msg})
+}
+
+func (s *Server) writeProblems(w http.ResponseWriter, r *http.Request, p roster.Problems) {
+	writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"error": "上传内容有误，未登记任何人员", "problems": p})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+func (s *Server) handleUploadAPI(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
+	u, err := s.parseUpload(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	b, created, err := s.submit(r.Context(), u)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	code := http.StatusCreated
+	if !created {
+		code = http.StatusOK
+	}
+	writeJSON(w, code, map[string]any{"id": b.ID, "created": created, "candidates": len(u.cands), "url": "/batches/" + b.ID})
+}
+
+func (s *Server) handleBatchAPI(w http.ResponseWriter, r *http.Request) {
+	v, _, err := s.loadBatch(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}

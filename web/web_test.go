@@ -1,0 +1,229 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	shixincheck "github.com/shixincheck/shixincheck"
+	"github.com/shixincheck/shixincheck/captcha"
+	"github.com/shixincheck/shixincheck/ledger"
+	"github.com/shixincheck/shixincheck/rules"
+)
+
+// testRedisDB is this package's Redis database: tests flush it, and only it.
+const testRedisDB = 14
+
+type testServer struct {
+	*httptest.Server
+	ledger *ledger.Store
+
+	mu       sync.Mutex
+	enqueued []int64
+}
+
+func newTestServer(t *testing.T) *testServer {
+	t.Helper()
+	ctx := context.Background()
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", DB: testRedisDB})
+	if err := rdb.FlushDB(ctx).Err(); err != nil {
+		t.Fatalf("redis: %v", err)
+	}
+	t.Cleanup(func() { rdb.Close() })
+	store, err := ledger.Open(ctx, filepath.Join(t.TempDir(), "ledger.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	ts := &testServer{ledger: store}
+	srv := &Server{
+		Ledger:  store,
+		Rules:   rules.Default(),
+		Captcha: captcha.New(rdb, captcha.Config{}),
+		Metrics: http.NotFoundHandler(),
+		Enqueue: func(ctx context.Context, ids []int64) error {
+			ts.mu.Lock()
+			defer ts.mu.Unlock()
+			ts.enqueued = append(ts.enqueued, ids...)
+			return nil
+		},
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	ts.Server = httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+func multipartBody(t *testing.T, fields map[string]string, filename, content string) (*bytes.Buffer, string) {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for k, v := range fields {
+		mw.WriteField(k, v)
+	}
+	if filename != "" {
+		fw, _ := mw.CreateFormFile("file", filename)
+		io.WriteString(fw, content)
+	}
+	mw.Close()
+	return &body, mw.FormDataContentType()
+}
+
+var goodFields = map[string]string{"item": "公职人员招录资格审查", "unit": "政协黄石市委员会办公室", "handler": "王经办", "phone": "0714-6666666"}
+
+const goodCSV = "姓名,身份证号\n张三,11010519491231002X\n李四,420202198001011237\n"
+
+func (ts *testServer) postBatch(t *testing.T, fields map[string]string, filename, content string) (int, map[string]any) {
+	t.Helper()
+	body, ct := multipartBody(t, fields, filename, content)
+	resp, err := http.Post(ts.URL+"/api/v1/batches", ct, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, out
+}
+
+func TestUploadCreatesBatchAndQueuesEveryone(t *testing.T) {
+	ts := newTestServer(t)
+	code, out := ts.postBatch(t, goodFields, "list.csv", goodCSV)
+	if code != http.StatusCreated || out["candidates"] != 2.0 || out["created"] != true {
+		t.Fatalf("status %d, %v", code, out)
+	}
+	id := out["id"].(string)
+	b, err := ts.ledger.Batch(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The alias was stored under the item's official name.
+	if b.Item != "公职人员招录（聘）及考核" || b.Unit != goodFields["unit"] || b.Handler != "王经办" || b.Phone != "0714-6666666" {
+		t.Errorf("batch = %+v", b)
+	}
+	if len(ts.enqueued) != 2 {
+		t.Errorf("enqueued %v, want 2 candidates", ts.enqueued)
+	}
+
+	// The same upload again is the same batch, and its queued candidates are handed to the queue again (stable task ids make that harmless).
+	code, again := ts.postBatch(t, goodFields, "list.csv", goodCSV)
+	if code != http.StatusOK || again["id"] != id || again["created"] != false {
+		t.Errorf("re-upload: status %d, %v", code, again)
+	}
+
+	resp, err := http.Get(ts.URL + "/api/v1/batches/" + id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var v batchView
+	json.NewDecoder(resp.Body).Decode(&v)
+	if v.State != "running" || v.Progress.Total != 2 || len(v.Candidates) != 2 {
+		t.Fatalf("batch view = %+v", v)
+	}
+	if c := v.Candidates[0]; c.Name != "张*" || c.IDNumber != "110105********002X" || c.Row != 2 {
+		t.Errorf("candidate not masked: %+v", c)
+	}
+}
+
+func TestUploadProblemsNameRowAndField(t *testing.T) {
+	ts := newTestServer(t)
+	for _, tc := range []struct {
+		name    string
+		fields  map[string]string
+		file    string
+		content string
+		want    []string // "row|field|message-fragment"
+	}{
+		{"bad check digit", goodFields, "list.csv", "姓名,身份证号\n张三,110105194912310021\n李四,420202198001011237\n",
+			[]string{"2|身份证号|校验位"}},
+		{"empty name", goodFields, "list.csv", "姓名,身份证号\n,11010519491231002X\n",
+			[]string{"2|姓名|"}},
+		{"missing fields", map[string]string{"item": "不存在的事项"}, "list.csv", goodCSV,
+			[]string{"0|单位|单位不能为空", "0|经办人|经办人不能为空", "0|联系电话|联系电话不能为空", "0|应用事项|未知的应用事项"}},
+		{"no file", goodFields, "", "", []string{"0|file|请选择"}},
+		{"xls", goodFields, "list.xls", "whatever", []string{"0||.xlsx"}},
+		{"unknown row item", goodFields, "list.csv", "姓名,身份证号,应用事项\n张三,11010519491231002X,买房\n",
+			[]string{"2|应用事项|未知的应用事项：买房"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out := ts.postBatch(t, tc.fields, tc.file, tc.content)
+			if code != http.StatusUnprocessableEntity {
+				t.Fatalf("status %d, %v", code, out)
+			}
+			raw, _ := json.Marshal(out["problems"])
+			var problems []struct {
+				Row     int
+				Field   string
+				Message string
+			}
+			json.Unmarshal(raw, &problems)
+			for _, w := range tc.want {
+				parts := strings.SplitN(w, "|", 3)
+				found := false
+				for _, p := range problems {
+					if strings.Contains(p.Message, parts[2]) && (parts[1] == "" || p.Field == parts[1]) && parts[0] == strconv.Itoa(p.Row) {
+						found = true
+					}
+				}
+				if !found {
+					t.Errorf("no problem %q in %s", w, raw)
+				}
+			}
+		})
+	}
+	batches, _ := ts.ledger.Batches(context.Background(), 0)
+	if len(batches) != 0 || len(ts.enqueued) != 0 {
+		t.Errorf("bad uploads stored %d batches, queued %d", len(batches), len(ts.enqueued))
+	}
+}
+
+func TestWorkbookWaitsForTheBatch(t *testing.T) {
+	ts := newTestServer(t)
+	_, out := ts.postBatch(t, goodFields, "list.csv", goodCSV)
+	id := out["id"].(string)
+	get := func(path string) *http.Response {
+		resp, err := http.Get(ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	if resp := get("/api/v1/batches/" + id + "/workbook"); resp.StatusCode != http.StatusConflict {
+		t.Errorf("workbook of a running batch: status %d, want 409", resp.StatusCode)
+	}
+	if resp := get("/api/v1/batches/" + id + "/workbook?partial=1"); resp.StatusCode != http.StatusOK {
+		t.Errorf("partial workbook: status %d, want 200", resp.StatusCode)
+	}
+	cands, _ := ts.ledger.Candidates(context.Background(), id)
+	for _, c := range cands {
+		ts.ledger.SaveCheck(context.Background(), shixincheck.Check{CandidateID: c.ID, QueriedAt: time.Now(), Channel: shixincheck.Channel,
+			Site: "classic", Outcome: shixincheck.OutcomeClear, Measure: "按正常政策程序办理", RuleVersion: "v"})
+	}
+	resp := get("/api/v1/batches/" + id + "/workbook")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Content-Disposition"), id+".xlsx") {
+		t.Errorf("workbook: status %d, disposition %q", resp.StatusCode, resp.Header.Get("Content-Disposition"))
+	}
+	if resp := get("/api/v1/batches/nope"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown batch: status %d", resp.StatusCode)
+	}
+	if resp := get("/batches/" + id); resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Security-Policy") == "" {
+		t.Errorf("batch page: status %d, CSP %q", resp.StatusCode, resp.Header.Get("Content-Security-Policy"))
+	}
+}
