@@ -168,9 +168,9 @@ func upload(t *testing.T, base, csv string) (int, map[string]any) {
 }
 
 type batchJSON struct {
-	ID       string `json:"id"`
-	State    string `json:"state"`
-	Progress ledger.Progress `json:"progress"`
+	ID         string          `json:"id"`
+	State      string          `json:"state"`
+	Progress   ledger.Progress `json:"progress"`
 	Candidates []struct {
 		Row      int    `json:"row"`
 		Name     string `json:"name"`
