@@ -1,8 +1,11 @@
 // Package rules maps an application item (应用事项) and the outcome of a
-// check to the measure (应用措施) the office's plan prescribes.
+// check to the measure (应用措施) the office's plan prescribes. The items and
+// measures are read from a YAML rules file, so the office can change them
+// without a rebuild; Default is the seed plan's list.
 package rules
 
 import (
+	_ "embed"
 	"errors"
 	"fmt"
 	"strings"
@@ -29,61 +32,27 @@ type Item struct {
 	Unchecked   string   // measure when the check could not be completed (default shixincheck.NeedsPerson)
 }
 
-// Rules is a versioned set of application items.
+// Rules is a versioned set of application items, read from a rules file
+// (see default.yaml), with the office's corrections to the working-day
+// calendar.
 type Rules struct {
-	Version string
-	Items   []Item
+	Version    string
+	Items      []Item
+	Calendar   []CalendarDay // days off and make-up working days the office sets
+	KnownYears []int         // years the office declares the calendar known for
 }
 
+//go:embed default.yaml
+var defaultYAML []byte
+
 // Default returns the rules of the seed plan (政协黄石市委员会办公室,
-// 2020-07-06, Attachments 1 and 2).
+// 2020-07-06, Attachments 1 and 2), as written in the embedded default.yaml.
 func Default() *Rules {
-	const (
-		stage     = "报名资格审查"
-		frequency = "适时"
-		normal    = "按正常政策程序办理"
-		byDuty    = "政工科、委员工委（按职责分工负责）"
-	)
-	return &Rules{
-		Version: "seed-2020-07-06",
-		Items: []Item{
-			{
-				Name:        "公职人员招录（聘）及考核",
-				Aliases:     []string{"公职人员招录资格审查", "公职人员招录", "公职人员招聘"},
-				Stage:       stage,
-				Frequency:   frequency,
-				Departments: "政工科",
-				Listed:      "取消报名资格",
-				Clear:       normal,
-			},
-			{
-				Name:        "向上推荐道德模范（楷模）、劳动模范及其他评优评先",
-				Aliases:     []string{"评优评先", "道德模范推荐", "劳动模范推荐"},
-				Stage:       stage,
-				Frequency:   frequency,
-				Departments: byDuty,
-				Listed:      "不予推荐",
-				Clear:       normal,
-			},
-			{
-				Name:        "优秀政协委员评选",
-				Aliases:     []string{"表扬优秀政协委员"},
-				Stage:       stage,
-				Frequency:   frequency,
-				Departments: byDuty,
-				Listed:      "不予推荐",
-				Clear:       "同等条件优先推荐",
-			},
-			{
-				Name:        "政协委员候选人推荐",
-				Stage:       stage,
-				Frequency:   frequency,
-				Departments: byDuty,
-				Listed:      "不予推荐",
-				Clear:       normal,
-			},
-		},
+	r, err := Parse(defaultYAML, "default.yaml")
+	if err != nil {
+		panic("rules: the embedded default.yaml is broken: " + err.Error()) // a build mistake; a test guards it
 	}
+	return r
 }
 
 // Lookup finds an item by its name or an alias. Spaces are ignored and
