@@ -20,6 +20,7 @@ type Config struct {
 	Listen         string        `json:"listen"`
 	DataDir        string        `json:"data_dir"`
 	Ledger         string        `json:"ledger"`
+	Rules          string        `json:"rules"`
 	Redis          string        `json:"redis"`
 	SiteURL        string        `json:"site_url"`
 	Site           string        `json:"site"`
@@ -54,6 +55,7 @@ func bindFlags(fs *flag.FlagSet, c *Config, configFile *string, check *bool) {
 	fs.StringVar(&c.Listen, "listen", c.Listen, "HTTP listen address (host:port; port 0 picks one)")
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory for the ledger and the browser profile")
 	fs.StringVar(&c.Ledger, "ledger", c.Ledger, "ledger database (default: <data-dir>/ledger.db)")
+	fs.StringVar(&c.Rules, "rules", c.Rules, "YAML file of application items and measures (default: the seed plan's, see rules/default.yaml)")
 	fs.StringVar(&c.Redis, "redis", c.Redis, "Redis URL for the task queue and the captcha queue")
 	fs.StringVar(&c.SiteURL, "site-url", c.SiteURL, "base URL of the court site")
 	fs.StringVar(&c.Site, "site", c.Site, "site profile: classic")

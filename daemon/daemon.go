@@ -114,7 +114,10 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (d *Daemon, err er
 	m.WatchQueues(d.inspector)
 	enqueue := func(ctx context.Context, ids []int64) error { return jobs.Enqueue(ctx, d.client, ids, cfg.MaxRetry) }
 
-	rs := rules.Default()
+	rs, err := loadRules(cfg.Rules)
+	if err != nil {
+		return nil, fmt.Errorf("daemon: %w", err)
+	}
 	handler := &jobs.Handler{
 		Store: d.ledger, Checker: d.scraper, Rules: rs, Log: log.With("part", "jobs"),
 		Attempt: m.CheckAttempt, Recorded: m.CheckRecorded,
@@ -250,6 +253,14 @@ func (d *Daemon) startSimulator() error {
 	}
 	d.log.Info("demo mode: court-site simulator", "url", d.cfg.SiteURL, "sample_list", filepath.Join(d.cfg.DataDir, "demo-candidates.csv"))
 	return nil
+}
+
+// loadRules reads the office's rules file, or gives the seed plan's rules.
+func loadRules(path string) (*rules.Rules, error) {
+	if path == "" {
+		return rules.Default(), nil
+	}
+	return rules.Load(path)
 }
 
 // asynqLogger sends asynq's logs to slog.

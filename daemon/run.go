@@ -47,6 +47,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	if check {
+		if _, err := loadRules(cfg.Rules); err != nil {
+			return err
+		}
 		fmt.Fprintln(stdout, "configuration ok")
 		return nil
 	}
