@@ -204,3 +204,39 @@ func KindOf(err error) ErrorKind {
 	}
 	return KindInternal
 }
+
+// FilingState is where a filing (备案) with the city credit office stands.
+// Overdue is not a state: it is derived, see Filing.Overdue.
+type FilingState string
+
+const (
+	FilingPrepared  FilingState = "prepared"  // grouped and ready, not yet handed in
+	FilingSubmitted FilingState = "submitted" // handed in; its workbook is kept as submitted
+)
+
+// Filing groups checks for the city credit office: those of one batch, or
+// those made in a period for one department's items.
+type Filing struct {
+	ID                   int64
+	Title                string    // e.g. "批次 b1234…" or "政工科 2026年11月"
+	BatchID              string    // set for a per-batch filing
+	Department           string    // set for a per-period filing
+	Items                []string  // the 应用事项 it covers
+	From, To             time.Time // its checks were made in [From, To)
+	Unit, Handler, Phone string    // header of the workbook (单位/经办人/联系电话)
+	CompletedAt          time.Time // when its last check was completed
+	// DueDate is the Beijing date (00:00 UTC+8) by whose end the filing is due;
+	// nil when the working-day calendar does not know the year.
+	DueDate     *time.Time
+	State       FilingState
+	CreatedAt   time.Time
+	SubmittedAt *time.Time
+	SubmittedBy string
+	Receipt     string // the credit office's receipt number, if it gave one
+}
+
+// Overdue tells whether the filing is still prepared after its due date has
+// ended. A filing without a known due date is never reported overdue here.
+func (f Filing) Overdue(now time.Time) bool {
+	return f.State == FilingPrepared && f.DueDate != nil && !now.Before(f.DueDate.AddDate(0, 0, 1))
+}

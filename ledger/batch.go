@@ -14,14 +14,20 @@ const batchCols = `batches.id, batches.item, batches.unit, batches.handler, batc
 
 func scanBatch(sc scanner) (shixincheck.Batch, error) {
 	var b shixincheck.Batch
-	err := sc.Scan(&b.ID, &b.Item, &b.Unit, &b.Handler, &b.Phone, &b.CreatedAt, &b.ContentKey)
+	err := sc.Scan(batchDest(&b)...)
 	b.CreatedAt = b.CreatedAt.UTC()
 	return b, err
 }
 
+// batchDest is where batchCols scan into; the caller makes CreatedAt UTC.
+func batchDest(b *shixincheck.Batch) []any {
+	return []any{&b.ID, &b.Item, &b.Unit, &b.Handler, &b.Phone, &b.CreatedAt, &b.ContentKey}
+}
+
 // Personal data. Every read and write of candidates.name and
 // candidates.id_number goes through candidateCols with scanCandidate, or
-// through insertCandidate: encryption at rest is added here and nowhere else.
+// through insertCandidate; every search by them goes through lookupKey:
+// encryption at rest is added here and nowhere else.
 
 const candidateCols = `candidates.id, candidates.batch_id, candidates.row_no, candidates.name, candidates.id_number, candidates.item, candidates.state`
 
@@ -33,11 +39,18 @@ func scanCandidate(sc scanner, more ...any) (shixincheck.Candidate, error) {
 	return c, err
 }
 
-const insertCandidate = `INSERT INTO candidates (batch_id, row_no, name, id_number, item, state) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`
+const insertCandidate = `INSERT INTO candidates (batch_id, row_no, name, id_number, item, state, name_lookup, id_lookup)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
 
 func insertCandidateArgs(c shixincheck.Candidate) []any {
-	return []any{c.BatchID, c.Row, c.Name, c.IDNumber, c.Item, c.State}
+	return []any{c.BatchID, c.Row, c.Name, c.IDNumber, c.Item, c.State, lookupKey(c.Name), lookupKey(c.IDNumber)}
 }
+
+// lookupKey is the value stored in candidates.name_lookup and id_lookup, and
+// compared by exact searches. It is the value itself for now; once names and
+// ID numbers are encrypted it becomes their keyed hash (HMAC), so a search
+// still finds a person without the column giving them away.
+func lookupKey(v string) string { return v }
 
 // CreateBatch stores a batch and its candidates in one transaction. The
 // batch's ID is given by the caller; a zero CreatedAt means now. If a batch

@@ -1,8 +1,8 @@
 // Package ledger is the durable store (台账) of shixincheck: batches, their
-// candidates and the checks made for them. SQLite is the default backend; the
-// queries are kept portable (placeholders rewritten in rebind, no
-// backend-specific SQL outside the backend's setup) so PostgreSQL can sit
-// behind the same API.
+// candidates, the checks made for them and the filings that hand them to the
+// city credit office. SQLite is the default backend, PostgreSQL the one for
+// several daemon nodes. The queries are portable (placeholders rewritten in
+// rebind); only each backend's setup and migration list is its own.
 package ledger
 
 import (
@@ -15,22 +15,44 @@ import (
 	"time"
 )
 
-// ErrNotFound is returned when a batch, candidate or check does not exist.
+// ErrNotFound is returned when a batch, candidate, check or filing does not exist.
 var ErrNotFound = errors.New("ledger: not found")
 
 // Store is the ledger. It is safe for concurrent use by many goroutines.
 type Store struct {
-	db     *sql.DB
-	dollar bool // placeholders are $1, $2, … (PostgreSQL) rather than ?
+	db       *sql.DB
+	postgres bool // PostgreSQL: placeholders are $1, $2, … rather than ?
 }
 
-// Open opens the ledger named by dsn, a file path or "sqlite:PATH", creating
-// the file and its parent directories when missing, and brings its schema up
-// to date.
+// Open opens the ledger named by dsn and brings its schema up to date. A dsn
+// "postgres://…" or "postgresql://…" is a PostgreSQL server (any libpq URL
+// parameter, search_path included, is passed on); anything else is a SQLite
+// file path, optionally written "sqlite:PATH", whose file and parent
+// directories are created when missing.
 func Open(ctx context.Context, dsn string) (*Store, error) {
+	s, err := connect(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.migrate(ctx, s.migrations()); err != nil {
+		s.db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// connect opens the database named by dsn without touching its schema.
+func connect(ctx context.Context, dsn string) (*Store, error) {
 	if scheme, _, ok := strings.Cut(dsn, "://"); ok {
-		// Only the scheme is echoed: a server DSN may carry a password.
-		return nil, fmt.Errorf("ledger: open: unsupported dsn scheme %q", scheme)
+		if scheme != "postgres" && scheme != "postgresql" {
+			// Only the scheme is echoed: a server DSN may carry a password.
+			return nil, fmt.Errorf("ledger: open: unsupported dsn scheme %q", scheme)
+		}
+		db, err := openPostgres(ctx, dsn)
+		if err != nil {
+			return nil, err
+		}
+		return &Store{db: db, postgres: true}, nil
 	}
 	path := strings.TrimPrefix(dsn, "sqlite:")
 	if path == "" {
@@ -40,12 +62,16 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{db: db}
-	if err := s.migrate(ctx, sqliteMigrations); err != nil {
-		db.Close()
-		return nil, err
+	return &Store{db: db}, nil
+}
+
+// migrations is the backend's schema list. Both lists move in step: version N
+// makes the same change in each.
+func (s *Store) migrations() []string {
+	if s.postgres {
+		return postgresMigrations
 	}
-	return s, nil
+	return sqliteMigrations
 }
 
 // Close closes the database.
@@ -59,7 +85,7 @@ func (s *Store) Close() error {
 // rebind rewrites the ? placeholders of q for the backend in use. Every query
 // goes through it, and none has a ? inside a string literal.
 func (s *Store) rebind(q string) string {
-	if !s.dollar {
+	if !s.postgres {
 		return q
 	}
 	var b strings.Builder
@@ -85,10 +111,18 @@ func (s *Store) migrate(ctx context.Context, migrations []string) error {
 		return fmt.Errorf("ledger: migrate: %w", err)
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY,
-		applied_at TIMESTAMP NOT NULL
-	)`); err != nil {
+	create := `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMP NOT NULL)`
+	if s.postgres {
+		// Several nodes may start at once: the first migrates, the others
+		// wait on this lock (any constant key, the same in every node) and
+		// then find nothing left to do. SQLite's BEGIN IMMEDIATE already
+		// serialises them.
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7315500190217021)`); err != nil {
+			return fmt.Errorf("ledger: migrate: lock: %w", err)
+		}
+		create = `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)`
+	}
+	if _, err := tx.ExecContext(ctx, create); err != nil {
 		return fmt.Errorf("ledger: migrate: %w", err)
 	}
 	var current int

@@ -2,24 +2,90 @@ package ledger
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	shixincheck "github.com/shixincheck/shixincheck"
 )
 
 var shanghai = time.FixedZone("CST", 8*3600)
 
-func openAt(t *testing.T, path string) *Store {
+// factory makes a new, empty ledger for one test and returns its DSN. The
+// test may open it as often as it needs; it is removed when the test ends.
+type factory func(t *testing.T) string
+
+// onBoth runs a test against each backend, as subtests sqlite and postgres.
+func onBoth(t *testing.T, test func(t *testing.T, fresh factory)) {
+	t.Run("sqlite", func(t *testing.T) { test(t, sqliteLedger) })
+	t.Run("postgres", func(t *testing.T) { test(t, postgresLedger) })
+}
+
+// sqliteLedger is a file in a directory that does not exist yet.
+func sqliteLedger(t *testing.T) string {
+	return filepath.Join(t.TempDir(), "data", "ledger.db")
+}
+
+const defaultTestPostgres = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+
+// postgresLedger is a schema of its own, t_<random>, in the server named by
+// SHIXINCHECK_TEST_POSTGRES (a URL; default defaultTestPostgres), dropped
+// when the test ends. An unreachable server fails the test: the PostgreSQL
+// half of the suite is never skipped.
+func postgresLedger(t *testing.T) string {
 	t.Helper()
-	s, err := Open(context.Background(), path)
+	base := os.Getenv("SHIXINCHECK_TEST_POSTGRES")
+	if base == "" {
+		base = defaultTestPostgres
+	}
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		t.Fatalf("SHIXINCHECK_TEST_POSTGRES must be a postgres:// URL")
+	}
+	cfg, err := pgx.ParseConfig(base)
+	if err != nil {
+		t.Fatalf("SHIXINCHECK_TEST_POSTGRES: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	admin := stdlib.OpenDB(*cfg)
+	t.Cleanup(func() { admin.Close() })
+	if err := admin.PingContext(ctx); err != nil {
+		t.Fatalf("PostgreSQL for the ledger tests is unreachable at %s@%s/%s (%v): start it, or set SHIXINCHECK_TEST_POSTGRES",
+			u.User.Username(), u.Host, strings.TrimPrefix(u.Path, "/"), err)
+	}
+	var b [6]byte
+	rand.Read(b[:])
+	schema := "t_" + hex.EncodeToString(b[:])
+	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatalf("create test schema: %v", err)
+	}
+	t.Cleanup(func() {
+		if _, err := admin.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
+			t.Errorf("drop test schema %s: %v", schema, err)
+		}
+	})
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func openAt(t *testing.T, dsn string) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), dsn)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -27,9 +93,9 @@ func openAt(t *testing.T, path string) *Store {
 	return s
 }
 
-func newStore(t *testing.T) *Store {
+func newStore(t *testing.T, fresh factory) *Store {
 	t.Helper()
-	return openAt(t, filepath.Join(t.TempDir(), "ledger.db"))
+	return openAt(t, fresh(t))
 }
 
 func testBatch(id string, created time.Time) shixincheck.Batch {
@@ -124,19 +190,48 @@ func TestOpenPragmasOnEveryConnection(t *testing.T) {
 	}
 }
 
-func TestOpenRejectsServerDSN(t *testing.T) {
-	_, err := Open(context.Background(), "postgres://clerk:s3cret@127.0.0.1/ledger")
-	if err == nil {
-		t.Fatal("Open accepted a postgres DSN")
+func TestOpenDSN(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// Both URL schemes reach PostgreSQL.
+	dsn := postgresLedger(t)
+	for _, scheme := range []string{"postgres", "postgresql"} {
+		_, rest, _ := strings.Cut(dsn, "://")
+		s, err := Open(ctx, scheme+"://"+rest)
+		if err != nil {
+			t.Fatalf("Open(%s://…): %v", scheme, err)
+		}
+		if !s.postgres {
+			t.Errorf("Open(%s://…) did not choose PostgreSQL", scheme)
+		}
+		s.Close()
 	}
-	if strings.Contains(err.Error(), "s3cret") {
-		t.Errorf("error leaks the password: %v", err)
+
+	// Failures never echo the password.
+	for name, dsn := range map[string]string{
+		"unsupported scheme": "mysql://clerk:s3cret@127.0.0.1/ledger",
+		"unreachable server": "postgres://clerk:s3cret@127.0.0.1:1/ledger?connect_timeout=5",
+		"malformed":          "postgres://clerk:s3cret@127.0.0.1:port/ledger",
+		"bad parameter":      "postgres://clerk:s3cret@127.0.0.1/ledger?sslmode=sometimes",
+		"empty":              "",
+	} {
+		_, err := Open(ctx, dsn)
+		if err == nil {
+			t.Errorf("%s: Open(%q) succeeded", name, dsn)
+			continue
+		}
+		if strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("%s: error leaks the password: %v", name, err)
+		}
+		t.Logf("%s: %v", name, err)
 	}
 }
 
-func TestCreateBatchAndDedupe(t *testing.T) {
+func TestCreateBatchAndDedupe(t *testing.T) { onBoth(t, testCreateBatchAndDedupe) }
+
+func testCreateBatchAndDedupe(t *testing.T, fresh factory) {
 	ctx := context.Background()
-	s := newStore(t)
+	s := newStore(t, fresh)
 	b := testBatch("b1", time.Date(2026, 3, 2, 10, 4, 5, 123456000, shanghai))
 	in := people(3)
 	in[0], in[2] = in[2], in[0] // rows 3, 2, 1
@@ -201,9 +296,11 @@ func TestCreateBatchAndDedupe(t *testing.T) {
 	}
 }
 
-func TestCreateBatchIsAtomic(t *testing.T) {
+func TestCreateBatchIsAtomic(t *testing.T) { onBoth(t, testCreateBatchIsAtomic) }
+
+func testCreateBatchIsAtomic(t *testing.T, fresh factory) {
 	ctx := context.Background()
-	s := newStore(t)
+	s := newStore(t, fresh)
 	in := people(3)
 	in[2].Row = 1 // duplicate row
 	if _, _, _, err := s.CreateBatch(ctx, testBatch("b1", time.Now()), in); err == nil {
@@ -220,9 +317,11 @@ func TestCreateBatchIsAtomic(t *testing.T) {
 	}
 }
 
-func TestBatchesNewestFirst(t *testing.T) {
+func TestBatchesNewestFirst(t *testing.T) { onBoth(t, testBatchesNewestFirst) }
+
+func testBatchesNewestFirst(t *testing.T, fresh factory) {
 	ctx := context.Background()
-	s := newStore(t)
+	s := newStore(t, fresh)
 	base := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
 	for i, id := range []string{"old", "newest", "middle"} {
 		offset := []time.Duration{0, 2 * time.Hour, time.Hour}[i]
@@ -240,9 +339,11 @@ func TestBatchesNewestFirst(t *testing.T) {
 	}
 }
 
-func TestNotFound(t *testing.T) {
+func TestNotFound(t *testing.T) { onBoth(t, testNotFound) }
+
+func testNotFound(t *testing.T, fresh factory) {
 	ctx := context.Background()
-	s := newStore(t)
+	s := newStore(t, fresh)
 	checks := map[string]error{}
 	_, checks["Batch"] = s.Batch(ctx, "nope")
 	_, checks["Candidate"] = s.Candidate(ctx, 42)
@@ -252,6 +353,11 @@ func TestNotFound(t *testing.T) {
 	_, checks["ResetFailed"] = s.ResetFailed(ctx, "nope")
 	_, checks["Evidence"] = s.Evidence(ctx, 42)
 	_, _, checks["SaveCheck"] = s.SaveCheck(ctx, simpleCheck(42, shixincheck.OutcomeClear, 0))
+	_, checks["CreateBatchFiling"] = s.CreateBatchFiling(ctx, "nope", nil)
+	_, checks["Filing"] = s.Filing(ctx, 42)
+	_, checks["FilingRows"] = s.FilingRows(ctx, 42)
+	checks["MarkSubmitted"] = s.MarkSubmitted(ctx, 42, time.Now(), "王经办", "", []byte("wb"))
+	_, checks["SubmittedWorkbook"] = s.SubmittedWorkbook(ctx, 42)
 	for name, err := range checks {
 		if !errors.Is(err, ErrNotFound) {
 			t.Errorf("%s on a missing row = %v, want ErrNotFound", name, err)
@@ -259,9 +365,11 @@ func TestNotFound(t *testing.T) {
 	}
 }
 
-func TestSaveCheckRoundTrip(t *testing.T) {
+func TestSaveCheckRoundTrip(t *testing.T) { onBoth(t, testSaveCheckRoundTrip) }
+
+func testSaveCheckRoundTrip(t *testing.T, fresh factory) {
 	ctx := context.Background()
-	s := newStore(t)
+	s := newStore(t, fresh)
 	cands := mustCreate(t, s, testBatch("b1", time.Now()), people(2))
 
 	listed := shixincheck.Check{
@@ -329,9 +437,11 @@ func TestSaveCheckRoundTrip(t *testing.T) {
 	}
 }
 
-func TestSaveCheckDuplicateRefused(t *testing.T) {
+func TestSaveCheckDuplicateRefused(t *testing.T) { onBoth(t, testSaveCheckDuplicateRefused) }
+
+func testSaveCheckDuplicateRefused(t *testing.T, fresh factory) {
 	ctx := context.Background()
-	s := newStore(t)
+	s := newStore(t, fresh)
 	cands := mustCreate(t, s, testBatch("b1", time.Now()), people(1))
 	first := mustSave(t, s, simpleCheck(cands[0].ID, shixincheck.OutcomeListed, 1))
 
@@ -352,9 +462,11 @@ func TestSaveCheckDuplicateRefused(t *testing.T) {
 	}
 }
 
-func TestEntriesAndProgress(t *testing.T) {
+func TestEntriesAndProgress(t *testing.T) { onBoth(t, testEntriesAndProgress) }
+
+func testEntriesAndProgress(t *testing.T, fresh factory) {
 	ctx := context.Background()
-	s := newStore(t)
+	s := newStore(t, fresh)
 	cands := mustCreate(t, s, testBatch("b1", time.Now()), people(6))
 	other := mustCreate(t, s, testBatch("b2", time.Now()), people(2))
 	mustSave(t, s, simpleCheck(other[0].ID, shixincheck.OutcomeListed, 5)) // must not count in b1
@@ -396,9 +508,11 @@ func TestEntriesAndProgress(t *testing.T) {
 	}
 }
 
-func TestUnfinishedSurvivesReopen(t *testing.T) {
+func TestUnfinishedSurvivesReopen(t *testing.T) { onBoth(t, testUnfinishedSurvivesReopen) }
+
+func testUnfinishedSurvivesReopen(t *testing.T, fresh factory) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "data", "ledger.db")
+	path := fresh(t)
 	s, err := Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
@@ -428,9 +542,11 @@ func TestUnfinishedSurvivesReopen(t *testing.T) {
 	}
 }
 
-func TestResetFailed(t *testing.T) {
+func TestResetFailed(t *testing.T) { onBoth(t, testResetFailed) }
+
+func testResetFailed(t *testing.T, fresh factory) {
 	ctx := context.Background()
-	s := newStore(t)
+	s := newStore(t, fresh)
 	cands := mustCreate(t, s, testBatch("b1", time.Now()), people(4))
 	mustSave(t, s, simpleCheck(cands[0].ID, shixincheck.OutcomeListed, 1))
 	failedA := mustSave(t, s, simpleCheck(cands[1].ID, shixincheck.OutcomeFailed, 0))
@@ -511,19 +627,28 @@ func schemaVersions(t *testing.T, s *Store) map[int]time.Time {
 	return out
 }
 
-func TestMigrations(t *testing.T) {
+func TestMigrationListsInStep(t *testing.T) {
+	if len(sqliteMigrations) != len(postgresMigrations) {
+		t.Errorf("%d SQLite migrations, %d PostgreSQL ones: the versions must move in step", len(sqliteMigrations), len(postgresMigrations))
+	}
+}
+
+func TestMigrations(t *testing.T) { onBoth(t, testMigrations) }
+
+func testMigrations(t *testing.T, fresh factory) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "ledger.db")
+	path := fresh(t)
 	s, err := Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fresh := schemaVersions(t, s)
-	if len(fresh) != len(sqliteMigrations) {
-		t.Fatalf("fresh DB has versions %v, want 1..%d", fresh, len(sqliteMigrations))
+	migrations := s.migrations()
+	first := schemaVersions(t, s)
+	if len(first) != len(migrations) {
+		t.Fatalf("fresh DB has versions %v, want 1..%d", first, len(migrations))
 	}
-	for v := 1; v <= len(sqliteMigrations); v++ {
-		if _, ok := fresh[v]; !ok {
+	for v := 1; v <= len(migrations); v++ {
+		if _, ok := first[v]; !ok {
 			t.Errorf("fresh DB lacks version %d", v)
 		}
 	}
@@ -534,35 +659,37 @@ func TestMigrations(t *testing.T) {
 	if err != nil {
 		t.Fatalf("reopen: %v", err)
 	}
-	if again := schemaVersions(t, s); !reflect.DeepEqual(again, fresh) {
-		t.Errorf("reopen changed schema_migrations: %v, was %v", again, fresh)
+	if again := schemaVersions(t, s); !reflect.DeepEqual(again, first) {
+		t.Errorf("reopen changed schema_migrations: %v, was %v", again, first)
 	}
 	if _, err := s.Batch(ctx, "b1"); err != nil {
 		t.Errorf("data lost on reopen: %v", err)
 	}
 
 	// A newer program wrote this file: refuse it.
-	newer := len(sqliteMigrations) + 1
-	if _, err := s.db.Exec("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", newer, time.Now().UTC()); err != nil {
+	newer := len(migrations) + 1
+	if _, err := s.db.Exec(s.rebind("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)"), newer, time.Now().UTC()); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
 	_, err = Open(ctx, path)
-	wantMsg := fmt.Sprintf("database schema version %d is newer than this program's %d", newer, len(sqliteMigrations))
+	wantMsg := fmt.Sprintf("database schema version %d is newer than this program's %d", newer, len(migrations))
 	if err == nil || !strings.Contains(err.Error(), wantMsg) {
 		t.Errorf("Open of a newer DB = %v, want an error saying %q", err, wantMsg)
 	}
 }
 
-func TestMigrateUpgradesOlderDB(t *testing.T) {
+func TestMigrateUpgradesOlderDB(t *testing.T) { onBoth(t, testMigrateUpgradesOlderDB) }
+
+func testMigrateUpgradesOlderDB(t *testing.T, fresh factory) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "ledger.db")
-	db, err := openSQLite(ctx, path)
+	path := fresh(t)
+	s, err := connect(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Store{db: db}
 	defer s.Close()
+	migrations := s.migrations()
 
 	// Version 0: only schema_migrations. Open must bring it to the current schema.
 	if err := s.migrate(ctx, nil); err != nil {
@@ -572,13 +699,13 @@ func TestMigrateUpgradesOlderDB(t *testing.T) {
 		t.Fatalf("versions after empty migrate = %v", v)
 	}
 	opened := openAt(t, path)
-	if v := schemaVersions(t, opened); len(v) != len(sqliteMigrations) {
+	if v := schemaVersions(t, opened); len(v) != len(migrations) {
 		t.Errorf("Open of an older DB left versions %v", v)
 	}
 	mustCreate(t, opened, testBatch("b1", time.Now()), people(1))
 
 	// A later migration is applied on top of the existing data.
-	next := append(append([]string{}, sqliteMigrations...), "CREATE TABLE extra (x INTEGER)")
+	next := append(slices.Clone(migrations), "CREATE TABLE extra (x INTEGER)")
 	if err := s.migrate(ctx, next); err != nil {
 		t.Fatal(err)
 	}
@@ -590,21 +717,25 @@ func TestMigrateUpgradesOlderDB(t *testing.T) {
 	}
 
 	// A failing migration leaves nothing behind.
-	broken := append(append([]string{}, next...), "CREATE TABLE extra2 (x INTEGER); THIS IS NOT SQL")
+	broken := append(slices.Clone(next), "CREATE TABLE extra2 (x INTEGER); THIS IS NOT SQL")
 	if err := s.migrate(ctx, broken); err == nil {
 		t.Fatal("broken migration succeeded")
 	}
 	if v := schemaVersions(t, s); len(v) != len(next) {
 		t.Errorf("versions after a failed migration = %v, want %d", v, len(next))
 	}
-	if _, err := s.db.Exec("SELECT * FROM extra2"); err == nil {
+	if _, err := s.db.Exec("SELECT x FROM extra2"); err == nil {
 		t.Error("failed migration left its table behind")
 	}
 }
 
 func TestConcurrentSaveCheckWhileReading(t *testing.T) {
+	onBoth(t, testConcurrentSaveCheckWhileReading)
+}
+
+func testConcurrentSaveCheckWhileReading(t *testing.T, fresh factory) {
 	ctx := context.Background()
-	s := newStore(t)
+	s := newStore(t, fresh)
 	const workers, each = 8, 15
 	cands := mustCreate(t, s, testBatch("b1", time.Now()), people(workers*each))
 
@@ -665,9 +796,11 @@ func TestConcurrentSaveCheckWhileReading(t *testing.T) {
 	}
 }
 
-func TestConcurrentDuplicateSaveCheck(t *testing.T) {
+func TestConcurrentDuplicateSaveCheck(t *testing.T) { onBoth(t, testConcurrentDuplicateSaveCheck) }
+
+func testConcurrentDuplicateSaveCheck(t *testing.T, fresh factory) {
 	ctx := context.Background()
-	s := newStore(t)
+	s := newStore(t, fresh)
 	cands := mustCreate(t, s, testBatch("b1", time.Now()), people(1))
 	type result struct {
 		id    int64
@@ -708,7 +841,7 @@ func TestRebind(t *testing.T) {
 		t.Errorf("SQLite rebind = %q", got)
 	}
 	want := "SELECT a FROM t WHERE b = $1 AND c IN ($2, $3)"
-	if got := (&Store{dollar: true}).rebind(q); got != want {
-		t.Errorf("dollar rebind = %q, want %q", got, want)
+	if got := (&Store{postgres: true}).rebind(q); got != want {
+		t.Errorf("PostgreSQL rebind = %q, want %q", got, want)
 	}
 }

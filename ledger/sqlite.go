@@ -95,4 +95,44 @@ var sqliteMigrations = []string{
 		created_at TIMESTAMP NOT NULL
 	);
 	CREATE INDEX checks_candidate ON checks (candidate_id, id);`,
+
+	// 2: ledger queries and filings.
+	// id_lookup and name_lookup are what exact searches compare: today the
+	// values themselves, later keyed hashes of them when name and id_number
+	// are encrypted (see lookupKey).
+	// A filing's checks are in filing_checks; check_id as its primary key is
+	// what keeps a check in at most one filing. due_date is a Beijing calendar
+	// date, YYYY-MM-DD, NULL when the calendar did not know the year.
+	`ALTER TABLE candidates ADD COLUMN id_lookup TEXT NOT NULL DEFAULT '';
+	ALTER TABLE candidates ADD COLUMN name_lookup TEXT NOT NULL DEFAULT '';
+	UPDATE candidates SET id_lookup = id_number, name_lookup = name;
+	CREATE INDEX candidates_id_lookup ON candidates (id_lookup);
+	CREATE INDEX candidates_name_lookup ON candidates (name_lookup);
+	CREATE INDEX checks_queried_at ON checks (queried_at);
+	CREATE TABLE filings (
+		id INTEGER PRIMARY KEY AUTOINCREMENT,
+		title TEXT NOT NULL,
+		batch_id TEXT REFERENCES batches (id),
+		department TEXT NOT NULL,
+		items TEXT NOT NULL,
+		period_from TIMESTAMP NOT NULL,
+		period_to TIMESTAMP NOT NULL,
+		unit TEXT NOT NULL,
+		handler TEXT NOT NULL,
+		phone TEXT NOT NULL,
+		completed_at TIMESTAMP NOT NULL,
+		due_date TEXT,
+		state TEXT NOT NULL,
+		created_at TIMESTAMP NOT NULL,
+		submitted_at TIMESTAMP,
+		submitted_by TEXT NOT NULL DEFAULT '',
+		receipt TEXT NOT NULL DEFAULT '',
+		workbook BLOB
+	);
+	CREATE INDEX filings_state_due ON filings (state, due_date);
+	CREATE TABLE filing_checks (
+		check_id INTEGER PRIMARY KEY REFERENCES checks (id),
+		filing_id INTEGER NOT NULL REFERENCES filings (id) ON DELETE CASCADE
+	);
+	CREATE INDEX filing_checks_filing ON filing_checks (filing_id);`,
 }

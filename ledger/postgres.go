@@ -1,0 +1,117 @@
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// openPostgres connects to the PostgreSQL server named by dsn. Errors never
+// echo the dsn: it may carry a password.
+func openPostgres(ctx context.Context, dsn string) (*sql.DB, error) {
+	if _, err := url.Parse(dsn); err != nil {
+		return nil, errors.New("ledger: open: postgres dsn is not a valid URL")
+	}
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		// pgx quotes the dsn, masking the password only on a best-effort
+		// basis: keep its reason, drop the quote.
+		_, reason, ok := strings.Cut(err.Error(), "`: ")
+		if !ok {
+			reason = "malformed"
+		}
+		return nil, fmt.Errorf("ledger: open: postgres dsn: %s", reason)
+	}
+	db := stdlib.OpenDB(*cfg)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("ledger: open: %w", err)
+	}
+	return db, nil
+}
+
+// postgresMigrations is the PostgreSQL schema, one entry per version, in
+// order, in step with sqliteMigrations. Never edit an entry once released:
+// append a new one.
+var postgresMigrations = []string{
+	// 1: batches, candidates, checks. A candidate may have several checks over
+	// time (a failed one is retried); the one with the highest id counts.
+	`CREATE TABLE batches (
+		id TEXT PRIMARY KEY,
+		item TEXT NOT NULL,
+		unit TEXT NOT NULL,
+		handler TEXT NOT NULL,
+		phone TEXT NOT NULL,
+		created_at TIMESTAMPTZ NOT NULL,
+		content_key TEXT NOT NULL UNIQUE
+	);
+	CREATE INDEX batches_created_at ON batches (created_at);
+	CREATE TABLE candidates (
+		id BIGSERIAL PRIMARY KEY,
+		batch_id TEXT NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
+		row_no INTEGER NOT NULL,
+		name TEXT NOT NULL,
+		id_number TEXT NOT NULL,
+		item TEXT NOT NULL,
+		state TEXT NOT NULL,
+		UNIQUE (batch_id, row_no)
+	);
+	CREATE INDEX candidates_state ON candidates (state, batch_id, row_no);
+	CREATE TABLE checks (
+		id BIGSERIAL PRIMARY KEY,
+		candidate_id BIGINT NOT NULL REFERENCES candidates (id) ON DELETE CASCADE,
+		queried_at TIMESTAMPTZ NOT NULL,
+		channel TEXT NOT NULL,
+		site TEXT NOT NULL,
+		outcome TEXT NOT NULL,
+		hit_count INTEGER NOT NULL,
+		records TEXT NOT NULL,
+		measure TEXT NOT NULL,
+		rule_version TEXT NOT NULL,
+		evidence BYTEA,
+		error_kind TEXT NOT NULL,
+		captchas INTEGER NOT NULL,
+		created_at TIMESTAMPTZ NOT NULL
+	);
+	CREATE INDEX checks_candidate ON checks (candidate_id, id);`,
+
+	// 2: as SQLite's version 2.
+	`ALTER TABLE candidates ADD COLUMN id_lookup TEXT NOT NULL DEFAULT '';
+	ALTER TABLE candidates ADD COLUMN name_lookup TEXT NOT NULL DEFAULT '';
+	UPDATE candidates SET id_lookup = id_number, name_lookup = name;
+	CREATE INDEX candidates_id_lookup ON candidates (id_lookup);
+	CREATE INDEX candidates_name_lookup ON candidates (name_lookup);
+	CREATE INDEX checks_queried_at ON checks (queried_at);
+	CREATE TABLE filings (
+		id BIGSERIAL PRIMARY KEY,
+		title TEXT NOT NULL,
+		batch_id TEXT REFERENCES batches (id),
+		department TEXT NOT NULL,
+		items TEXT NOT NULL,
+		period_from TIMESTAMPTZ NOT NULL,
+		period_to TIMESTAMPTZ NOT NULL,
+		unit TEXT NOT NULL,
+		handler TEXT NOT NULL,
+		phone TEXT NOT NULL,
+		completed_at TIMESTAMPTZ NOT NULL,
+		due_date TEXT,
+		state TEXT NOT NULL,
+		created_at TIMESTAMPTZ NOT NULL,
+		submitted_at TIMESTAMPTZ,
+		submitted_by TEXT NOT NULL DEFAULT '',
+		receipt TEXT NOT NULL DEFAULT '',
+		workbook BYTEA
+	);
+	CREATE INDEX filings_state_due ON filings (state, due_date);
+	CREATE TABLE filing_checks (
+		check_id BIGINT PRIMARY KEY REFERENCES checks (id),
+		filing_id BIGINT NOT NULL REFERENCES filings (id) ON DELETE CASCADE
+	);
+	CREATE INDEX filing_checks_filing ON filing_checks (filing_id);`,
+}
