@@ -118,10 +118,12 @@ func drawDistorted(img *image.RGBA, mask *image.Alpha, cx, cy, angle, shear, sx,
 	det := a*d - b*c
 	ia, ib, ic, id := d/det, -b/det, -c/det, a/det
 	half := float64(glyphCell) / 2
-	reach := int(half * 1.5)
+	// The cell's diagonal, grown by the larger scale, bounds the drawn glyph.
+	reach := int(half * 1.5 * math.Max(1, math.Max(sx, sy)))
+	bounds := img.Bounds()
 	for y := int(cy) - reach; y <= int(cy)+reach; y++ {
 		for x := int(cx) - reach; x <= int(cx)+reach; x++ {
-			if x < 0 || y < 0 || x >= captchaWidth || y >= captchaHeight {
+			if !(image.Point{X: x, Y: y}).In(bounds) {
 				continue
 			}
 			dx, dy := float64(x)-cx, float64(y)-cy

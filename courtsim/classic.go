@@ -161,11 +161,16 @@ func (s *Sim) classicDetailHandler(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, struct{}{})
 		return
 	}
+	writeJSON(w, detailOf(rec))
+}
+
+// detailOf is a record's detail answer with the site's field names.
+func detailOf(rec *record) classicDetail {
 	sex := "女性"
 	if idIsMale(rec.Person.ID) {
 		sex = "男性"
 	}
-	writeJSON(w, classicDetail{
+	return classicDetail{
 		ID:              rec.ID,
 		IName:           rec.Person.Name,
 		CaseCode:        rec.CaseCode,
@@ -186,5 +191,5 @@ func (s *Sim) classicDetailHandler(w http.ResponseWriter, r *http.Request) {
 		DisruptTypeName: rec.Disrupt,
 		PublishDate:     rec.Publish.Format(classicDate),
 		Qysler:          []any{},
-	})
+	}
 }

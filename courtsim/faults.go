@@ -11,7 +11,9 @@ import (
 // Modes: "waf" (412 challenge even with the cookie), "busy" (the site's
 // overload page), "garbage" (an unrecognised HTML page), "slow" (wait Delay,
 // then answer normally), "bad_json" (truncated JSON). Path is the last path
-// element ("searchSX.do", "captchaNew.do", "disDetailNew") or "" for any.
+// element or "" for any: classic "searchSX.do", "captchaNew.do",
+// "disDetailNew"; gkw "searchZhcx", "searchSX", "detailZhcx", "captcha"
+// (a new challenge), "check" (a captcha check).
 type Fault struct {
 	Mode  string
 	Path  string

@@ -26,11 +26,25 @@ func Run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.BoolVar(&cfg.WAF, "waf", def.WAF, "put the JavaScript cookie challenge in front")
 	fs.BoolVar(&cfg.SideDoor, "side-door", def.SideDoor, "serve the /__sim/ test endpoints")
 	fs.DurationVar(&cfg.Latency, "latency", def.Latency, "delay added to every answer")
+	site := fs.String("site", "both", "site versions to serve: classic, gkw or both")
+	fs.DurationVar(&cfg.GkwTokenTTL, "gkw-token-ttl", def.GkwTokenTTL, "lifetime of a gkw verification")
+	fs.IntVar(&cfg.GkwTokenUses, "gkw-token-uses", def.GkwTokenUses, "searches one gkw verification allows")
+	fs.DurationVar(&cfg.GkwChallengeTTL, "gkw-challenge-ttl", def.GkwChallengeTTL, "how long a gkw challenge waits for its answer")
+	fs.DurationVar(&cfg.GkwCaptchaDelay, "gkw-captcha-delay", def.GkwCaptchaDelay, "time a gkw captcha takes to load")
+	fs.StringVar(&cfg.GkwCaptchaType, "gkw-captcha-type", def.GkwCaptchaType, "type of a fresh gkw challenge: SLIDER, WORD_IMAGE_CLICK, or empty for random")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("courtsim: %w", err)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("courtsim: unexpected arguments %q", fs.Args())
+	}
+	switch *site {
+	case "both":
+		cfg.Sites = []string{SiteClassic, SiteGkw}
+	case SiteClassic, SiteGkw:
+		cfg.Sites = []string{*site}
+	default:
+		return fmt.Errorf("courtsim: --site: want classic, gkw or both, got %q", *site)
 	}
 
 	sim, err := New(cfg)
@@ -42,7 +56,12 @@ func Run(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("courtsim: listen: %w", err)
 	}
 	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(stdout, "courtsim: serving the classic site at http://%s/shixin/\n", ln.Addr())
+	if sim.Serves(SiteClassic) {
+		fmt.Fprintf(stdout, "courtsim: serving the classic site at http://%s/shixin/\n", ln.Addr())
+	}
+	if sim.Serves(SiteGkw) {
+		fmt.Fprintf(stdout, "courtsim: serving the gkw site at http://%s/gkw/html/zhzxgk/index.html\n", ln.Addr())
+	}
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()

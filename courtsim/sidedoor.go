@@ -9,9 +9,11 @@ import (
 )
 
 // sideDoorRoutes registers the /__sim/ endpoints tests use to read the
-// captcha answer, get people to search for and inject faults.
+// captcha answers (classic code, gkw target), get people to search for and
+// inject faults.
 func (s *Sim) sideDoorRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /__sim/captcha", s.sideCaptcha)
+	mux.HandleFunc("GET /__sim/gkw/captcha", s.sideGkwCaptcha)
 	mux.HandleFunc("GET /__sim/people", s.sidePeople)
 	mux.HandleFunc("POST /__sim/fault", s.sideFault)
 }
@@ -23,6 +25,16 @@ func (s *Sim) sideCaptcha(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeText(w, http.StatusOK, "text/plain; charset=utf-8", code)
+}
+
+// sideGkwCaptcha answers GkwCaptcha as JSON.
+func (s *Sim) sideGkwCaptcha(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.GkwCaptcha(r.URL.Query().Get("id"))
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	writeJSON(w, c)
 }
 
 func (s *Sim) sidePeople(w http.ResponseWriter, r *http.Request) {

@@ -3,6 +3,7 @@ package courtsim
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -16,11 +17,33 @@ type Config struct {
 	WAF         bool          // JavaScript cookie challenge in front, default true
 	SideDoor    bool          // /__sim/ endpoints, default false
 	Latency     time.Duration // added to every answer, default 0
+
+	// Sites are the versions served, each under its own paths: "classic"
+	// (/shixin/) and "gkw" (/gkw/, /zhzxgk/). Empty means both.
+	Sites []string
+
+	// The gkw site's behavioural captcha.
+	GkwTokenTTL     time.Duration // a verification's lifetime, default 60s
+	GkwTokenUses    int           // searches one verification allows (page turns count, details do not), default 20
+	GkwChallengeTTL time.Duration // how long a challenge waits for its one check, default 5m
+	GkwCaptchaDelay time.Duration // how long a new challenge takes to arrive (the widget loads meanwhile), default 1s
+	GkwCaptchaType  string        // type of a fresh challenge: "SLIDER", "WORD_IMAGE_CLICK" or "" (random, the default)
 }
+
+// Site versions.
+const (
+	SiteClassic = "classic"
+	SiteGkw     = "gkw"
+)
 
 // DefaultConfig returns the defaults listed on Config.
 func DefaultConfig() Config {
-	return Config{Seed: 1, People: 5000, CaptchaTTL: 2 * time.Minute, CaptchaUses: 50, WAF: true}
+	return Config{
+		Seed: 1, People: 5000, CaptchaTTL: 2 * time.Minute, CaptchaUses: 50, WAF: true,
+		Sites:       []string{SiteClassic, SiteGkw},
+		GkwTokenTTL: 60 * time.Second, GkwTokenUses: 20, GkwChallengeTTL: 5 * time.Minute,
+		GkwCaptchaDelay: time.Second,
+	}
 }
 
 // Sim is the simulated court site. It is safe for concurrent use.
@@ -28,6 +51,8 @@ type Sim struct {
 	cfg      Config
 	data     *dataset
 	captchas *captchaStore
+	gkw      *gkwStore
+	gkwIDs   *gkwIDs
 	painter  *captchaPainter
 	waf      *waf
 	faults   faultQueue
@@ -35,8 +60,10 @@ type Sim struct {
 	side     *http.ServeMux // the side door
 }
 
-// New builds the data set and the site. Zero People, CaptchaTTL and
-// CaptchaUses take their defaults; Seed, WAF, SideDoor and Latency are used as given.
+// New builds the data set and the site. Zero People, CaptchaTTL,
+// CaptchaUses, GkwTokenTTL, GkwTokenUses and GkwChallengeTTL and empty Sites
+// take their defaults; Seed, WAF, SideDoor, Latency, GkwCaptchaDelay and
+// GkwCaptchaType are used as given.
 func New(cfg Config) (*Sim, error) {
 	def := DefaultConfig()
 	if cfg.People == 0 {
@@ -48,6 +75,18 @@ func New(cfg Config) (*Sim, error) {
 	if cfg.CaptchaUses == 0 {
 		cfg.CaptchaUses = def.CaptchaUses
 	}
+	if len(cfg.Sites) == 0 {
+		cfg.Sites = def.Sites
+	}
+	if cfg.GkwTokenTTL == 0 {
+		cfg.GkwTokenTTL = def.GkwTokenTTL
+	}
+	if cfg.GkwTokenUses == 0 {
+		cfg.GkwTokenUses = def.GkwTokenUses
+	}
+	if cfg.GkwChallengeTTL == 0 {
+		cfg.GkwChallengeTTL = def.GkwChallengeTTL
+	}
 	switch {
 	case cfg.CaptchaTTL < 0:
 		return nil, fmt.Errorf("courtsim: captcha TTL must be positive, got %s", cfg.CaptchaTTL)
@@ -55,6 +94,21 @@ func New(cfg Config) (*Sim, error) {
 		return nil, fmt.Errorf("courtsim: captcha uses must be positive, got %d", cfg.CaptchaUses)
 	case cfg.Latency < 0:
 		return nil, fmt.Errorf("courtsim: latency must not be negative, got %s", cfg.Latency)
+	case cfg.GkwTokenTTL < 0:
+		return nil, fmt.Errorf("courtsim: gkw token TTL must be positive, got %s", cfg.GkwTokenTTL)
+	case cfg.GkwTokenUses < 0:
+		return nil, fmt.Errorf("courtsim: gkw token uses must be positive, got %d", cfg.GkwTokenUses)
+	case cfg.GkwChallengeTTL < 0:
+		return nil, fmt.Errorf("courtsim: gkw challenge TTL must be positive, got %s", cfg.GkwChallengeTTL)
+	case cfg.GkwCaptchaDelay < 0:
+		return nil, fmt.Errorf("courtsim: gkw captcha delay must not be negative, got %s", cfg.GkwCaptchaDelay)
+	case cfg.GkwCaptchaType != "" && cfg.GkwCaptchaType != gkwSlider && cfg.GkwCaptchaType != gkwWordClick:
+		return nil, fmt.Errorf("courtsim: gkw captcha type: want SLIDER, WORD_IMAGE_CLICK or empty, got %q", cfg.GkwCaptchaType)
+	}
+	for _, site := range cfg.Sites {
+		if site != SiteClassic && site != SiteGkw {
+			return nil, fmt.Errorf("courtsim: site: want classic or gkw, got %q", site)
+		}
 	}
 	data, err := newDataset(cfg.Seed, cfg.People)
 	if err != nil {
@@ -68,18 +122,34 @@ func New(cfg Config) (*Sim, error) {
 	if err != nil {
 		return nil, fmt.Errorf("courtsim: %w", err)
 	}
+	ids, err := newGkwIDs(data)
+	if err != nil {
+		return nil, fmt.Errorf("courtsim: %w", err)
+	}
 	s := &Sim{
 		cfg:      cfg,
 		data:     data,
 		captchas: newCaptchaStore(cfg.CaptchaTTL, cfg.CaptchaUses, time.Now),
+		gkw:      newGkwStore(cfg.GkwChallengeTTL, cfg.GkwTokenTTL, cfg.GkwTokenUses, time.Now),
+		gkwIDs:   ids,
 		painter:  painter,
 		waf:      w,
 		site:     http.NewServeMux(),
 		side:     http.NewServeMux(),
 	}
-	s.classicRoutes(s.site)
+	if s.Serves(SiteClassic) {
+		s.classicRoutes(s.site)
+	}
+	if s.Serves(SiteGkw) {
+		s.gkwRoutes(s.site)
+	}
 	s.sideDoorRoutes(s.side)
 	return s, nil
+}
+
+// Serves tells whether the simulator serves a site version.
+func (s *Sim) Serves(site string) bool {
+	return slices.Contains(s.cfg.Sites, site)
 }
 
 // ServeHTTP serves the site: side door first (never delayed, never behind
@@ -112,6 +182,13 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // CaptchaAnswer returns the current code of a captchaId (live or not).
 func (s *Sim) CaptchaAnswer(captchaID string) (string, bool) {
 	return s.captchas.answer(captchaID)
+}
+
+// GkwCaptcha tells where a gkw challenge is solved: the slider's target
+// offset or the points to click in order. id is the challenge id, which the
+// page keeps in #captchaId.
+func (s *Sim) GkwCaptcha(id string) (GkwCaptcha, bool) {
+	return s.gkw.info(id)
 }
 
 // People returns up to n people of a kind, the same for the same seed:
