@@ -95,6 +95,10 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (d *Daemon, err er
 	})
 	m.WatchCaptchaBacklog(d.queue.Backlog)
 
+	pace := cfg.Pace
+	if pace == 0 {
+		pace = -1 // the scraper reads 0 as "its default"; here 0 means no pacing
+	}
 	d.scraper, err = scraper.New(ctx, scraper.Config{
 		BaseURL:     cfg.SiteURL,
 		Site:        cfg.Site,
@@ -102,7 +106,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (d *Daemon, err er
 		ProfileDir:  filepath.Join(cfg.DataDir, "browser"),
 		Tabs:        cfg.Tabs,
 		StepTimeout: cfg.StepTimeout,
-		Pace:        cfg.Pace,
+		Pace:        pace,
 	}, d.queue, log.With("part", "scraper"))
 	if err != nil {
 		return nil, fmt.Errorf("daemon: %w", err)

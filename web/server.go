@@ -225,7 +225,7 @@ func (s *Server) loadBatch(ctx context.Context, id string) (batchView, []ledger.
 	}
 	for _, e := range entries {
 		cv := candidateView{
-			Row: e.Candidate.Row, Name: roster.MaskName(e.Candidate.Name), IDNumber: roster.MaskID(e.Candidate.IDNumber),
+			Row: e.Candidate.Row, Name: shixincheck.MaskName(e.Candidate.Name), IDNumber: shixincheck.MaskID(e.Candidate.IDNumber),
 			Item: e.Candidate.Item, State: string(e.Candidate.State),
 		}
 		if c := e.Check; c != nil && e.Candidate.State == shixincheck.StateDone {

@@ -1,4 +1,4 @@
-package roster
+package shixincheck
 
 import "testing"
 
@@ -6,6 +6,7 @@ func TestMaskID(t *testing.T) {
 	tests := map[string]string{
 		"420202198001011234": "420202********1234",
 		"11010519491231002X": "110105********002X",
+		"陈小明":                "***",
 		"42020219800101123":  "*****************",
 		"1234":               "****",
 		"":                   "",

@@ -1,4 +1,4 @@
-package roster
+package shixincheck
 
 import (
 	"strings"
