@@ -66,7 +66,7 @@ const busyPage = `<!DOCTYPE html>
 // garbagePage is an HTML page no scraper knows.
 const garbagePage = `<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>维护</title></head>
-<body><h1>系统维护中</h1><p>Please enable JavaScript and refresh the page.</p></body></html>
+<body><h1>系统维护中</h1><p>本栏目正在升级，敬请期待。</p></body></html>
 `
 
 // badJSON is an answer cut short in the middle.

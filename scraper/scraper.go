@@ -1,0 +1,323 @@
+// Package scraper checks candidates on the court site in a real headless
+// Chromium driven by go-rod: a bounded pool of long-lived tabs on one
+// persistent browser profile, one site profile per version of the site
+// (only "classic" so far), the site's answers read from the network, and the
+// records matched to the candidate.
+//
+// Every failure is a *shixincheck.CheckError with a kind; a check is "clear"
+// only when the site's answer was positively read as having no record of the
+// person. Names and ID numbers never appear in log lines.
+package scraper
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/shixincheck/shixincheck"
+)
+
+// Solver hands a captcha to a person and relays the answer.
+type Solver interface {
+	// Solve returns the answer to ch, shixincheck.ErrCaptchaRefresh when the
+	// person asked for another image, or an error (a CheckError of kind
+	// KindCaptchaUnanswered when nobody answered in time).
+	Solve(ctx context.Context, ch shixincheck.Challenge) (shixincheck.Solution, error)
+	// Report tells whether the site accepted the answer of challengeID.
+	Report(ctx context.Context, challengeID string, accepted bool)
+}
+
+// Config configures a Scraper. Zero values take the defaults.
+type Config struct {
+	BaseURL            string        // default "https://zxgk.court.gov.cn"
+	Site               string        // "classic" (default)
+	BrowserBin         string        // default: found on PATH
+	ProfileDir         string        // persistent browser profile; required
+	Tabs               int           // default 2
+	StepTimeout        time.Duration // default 20s
+	Pace               time.Duration // default 3s; negative: no pacing (simulator)
+	MaxCaptchaAttempts int           // default 3
+}
+
+const (
+	defaultBaseURL = "https://zxgk.court.gov.cn"
+	// maxRefreshes bounds the new images a person may ask for in one check,
+	// so that a solver answering "refresh" at once cannot hammer the site.
+	maxRefreshes = 10
+)
+
+// profile runs searches on one version of the site. The pool, matching and
+// result assembly do not depend on it.
+type profile interface {
+	name() string
+	// open loads the search page into the tab and waits until it is usable.
+	open(ctx context.Context, t *tab) error
+	// search runs one search for the run's candidate in a tab that is open.
+	search(ctx context.Context, t *tab, r *run) (answer, error)
+}
+
+// run is one check of one candidate, as the profile sees it.
+type run struct {
+	name, idNumber string
+	captchas       int        // answers a person gave during this check
+	evidence       []evidence // every answer of the site, in order
+}
+
+// answer is what a profile read for a search.
+type answer struct {
+	at        time.Time            // when the site answered the search
+	totalSize int                  // records the site reported
+	records   []shixincheck.Record // every record, with details for the candidate's name
+}
+
+// evidence is one answer of the site, as kept in SiteResult.Evidence. URL
+// holds only the path and the page number or record id, never the query.
+type evidence struct {
+	URL    string `json:"url"`
+	Status int    `json:"status"`
+	Body   string `json:"body"`
+}
+
+// Scraper checks candidates on the court site. Safe for concurrent use.
+type Scraper struct {
+	cfg    Config
+	site   profile
+	solver Solver
+	log    *slog.Logger
+	bin    string
+
+	ctx    context.Context // cancelled by Close: ends running checks
+	cancel context.CancelFunc
+	tabs   []*tab
+	free   chan *tab
+	loops  sync.WaitGroup // tab event loops
+
+	mu     sync.Mutex // guards br, closed
+	br     *browser
+	closed bool
+}
+
+// New launches the browser and prepares cfg.Tabs tabs, opened on first use.
+func New(ctx context.Context, cfg Config, solver Solver, log *slog.Logger) (*Scraper, error) {
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = defaultBaseURL
+	}
+	if cfg.Site == "" {
+		cfg.Site = classicSite.Name
+	}
+	if cfg.Tabs <= 0 {
+		cfg.Tabs = 2
+	}
+	if cfg.StepTimeout <= 0 {
+		cfg.StepTimeout = 20 * time.Second
+	}
+	switch {
+	case cfg.Pace == 0:
+		cfg.Pace = 3 * time.Second
+	case cfg.Pace < 0:
+		cfg.Pace = 0 // pacing off, for the simulator
+	}
+	if cfg.MaxCaptchaAttempts <= 0 {
+		cfg.MaxCaptchaAttempts = 3
+	}
+	if cfg.ProfileDir == "" {
+		return nil, errors.New("scraper: ProfileDir is required")
+	}
+	if solver == nil {
+		return nil, errors.New("scraper: no Solver")
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	var site profile
+	switch cfg.Site {
+	case classicSite.Name:
+		site = &classic{site: classicSite, base: cfg.BaseURL, step: cfg.StepTimeout, pace: cfg.Pace,
+			maxRefused: cfg.MaxCaptchaAttempts, solver: solver}
+	default:
+		return nil, fmt.Errorf("scraper: unknown site profile %q", cfg.Site)
+	}
+	bin, err := findBrowser(cfg.BrowserBin)
+	if err != nil {
+		return nil, fmt.Errorf("scraper: %w", err)
+	}
+	if err := os.MkdirAll(cfg.ProfileDir, 0o700); err != nil {
+		return nil, fmt.Errorf("scraper: profile dir: %w", err)
+	}
+	sctx, cancel := context.WithCancel(context.Background())
+	s := &Scraper{cfg: cfg, site: site, solver: solver, log: log, bin: bin,
+		ctx: sctx, cancel: cancel, free: make(chan *tab, cfg.Tabs)}
+	for i := range cfg.Tabs {
+		t := newTab(i)
+		s.tabs = append(s.tabs, t)
+		s.free <- t
+	}
+	if _, err := s.browser(ctx); err != nil {
+		cancel()
+		return nil, fmt.Errorf("scraper: %w", err)
+	}
+	return s, nil
+}
+
+// browser returns the running browser, launching it when it is not running
+// (first use, or it died).
+func (s *Scraper) browser(ctx context.Context) (*browser, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, errors.New("scraper closed")
+	}
+	if s.br != nil && s.br.alive() {
+		return s.br, nil
+	}
+	gen := 1
+	if s.br != nil {
+		gen = s.br.gen + 1
+		s.log.Warn("browser exited, relaunching", "launch", gen)
+		s.br.cancel()
+		killGroup(s.br.pgid, 0) // its helpers, if any outlived it
+	}
+	br, err := launchBrowser(ctx, s.bin, s.cfg.ProfileDir, s.cfg.StepTimeout, gen)
+	if err != nil {
+		s.br = nil
+		return nil, err
+	}
+	s.br = br
+	return br, nil
+}
+
+// Check searches the site for one candidate. It blocks until a tab is free
+// or ctx is done. Every error is a *shixincheck.CheckError.
+func (s *Scraper) Check(ctx context.Context, name, idNumber string) (shixincheck.SiteResult, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(s.ctx, cancel) // Close ends running checks
+	defer stop()
+
+	var t *tab
+	select {
+	case t = <-s.free:
+	case <-ctx.Done():
+		return shixincheck.SiteResult{}, stepError("wait for a tab", ctx.Err())
+	}
+	defer func() { s.free <- t }()
+
+	start := time.Now()
+	res, err := s.check(ctx, t, name, idNumber)
+	ms := time.Since(start).Milliseconds()
+	if err != nil {
+		s.log.Warn("check failed", "tab", t.index, "kind", shixincheck.KindOf(err), "ms", ms, "err", err)
+		return shixincheck.SiteResult{}, err
+	}
+	s.log.Debug("check done", "tab", t.index, "ms", ms, "records", len(res.Records), "captchas", res.Captchas)
+	return res, nil
+}
+
+func (s *Scraper) check(ctx context.Context, t *tab, name, idNumber string) (shixincheck.SiteResult, error) {
+	br, err := s.browser(ctx)
+	if err != nil {
+		return shixincheck.SiteResult{}, shixincheck.Errorf(shixincheck.KindInternal, "browser: %w", err)
+	}
+	if !t.usable(br) {
+		sctx, cancel := context.WithTimeout(ctx, s.cfg.StepTimeout)
+		err := t.open(sctx, br, &s.loops)
+		cancel()
+		if err != nil {
+			t.discard()
+			return shixincheck.SiteResult{}, stepError("open tab", err)
+		}
+	}
+	if !t.ready {
+		if err := s.site.open(ctx, t); err != nil {
+			return shixincheck.SiteResult{}, s.failed(t, err)
+		}
+		t.ready = true
+	}
+	r := &run{name: name, idNumber: idNumber}
+	ans, err := s.site.search(ctx, t, r)
+	if err != nil {
+		return shixincheck.SiteResult{}, s.failed(t, err)
+	}
+	res := shixincheck.SiteResult{
+		Site:      s.site.name(),
+		QueriedAt: ans.at,
+		TotalSize: ans.totalSize,
+		Records:   ans.records,
+		Captchas:  r.captchas,
+	}
+	for i := range res.Records {
+		res.Records[i].Match = Match(name, idNumber, res.Records[i])
+	}
+	res.Evidence, err = json.Marshal(struct {
+		Site    string     `json:"site"`
+		Answers []evidence `json:"answers"`
+	}{s.site.name(), r.evidence})
+	if err != nil {
+		return shixincheck.SiteResult{}, shixincheck.Errorf(shixincheck.KindInternal, "evidence: %w", err)
+	}
+	return res, nil
+}
+
+// failed decides what a failed search leaves behind: a tab in an unknown
+// state is reloaded before its next search (captcha failures leave the page
+// as the site meant it), and a dead browser makes the error internal.
+func (s *Scraper) failed(t *tab, err error) error {
+	kind := shixincheck.KindOf(err)
+	if kind != shixincheck.KindCaptchaRejected && kind != shixincheck.KindCaptchaUnanswered {
+		t.ready = false
+	}
+	if t.br == nil || !t.br.alive() || t.net.isBroken() {
+		t.discard()
+		if kind != shixincheck.KindInternal {
+			return shixincheck.Errorf(shixincheck.KindInternal, "browser tab lost: %w", err)
+		}
+	}
+	return err
+}
+
+// Close ends running checks, closes the tabs and the browser and waits for
+// the browser's processes and the tab goroutines to end.
+func (s *Scraper) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.mu.Unlock()
+	s.cancel()
+	for range s.tabs { // wait for running checks to hand their tabs back
+		<-s.free
+	}
+	s.mu.Lock()
+	br := s.br
+	s.mu.Unlock()
+	var err error
+	if br != nil {
+		err = br.close(10 * time.Second)
+	}
+	s.loops.Wait()
+	if err != nil {
+		return fmt.Errorf("scraper: close: %w", err)
+	}
+	return nil
+}
+
+// stepError turns an error of a step into a CheckError: CheckErrors keep
+// their kind, expired deadlines are timeouts, anything else is internal.
+func stepError(step string, err error) error {
+	var ce *shixincheck.CheckError
+	switch {
+	case errors.As(err, &ce):
+		return &shixincheck.CheckError{Kind: ce.Kind, Err: fmt.Errorf("%s: %w", step, ce.Err)}
+	case errors.Is(err, context.DeadlineExceeded):
+		return shixincheck.Errorf(shixincheck.KindTimeout, "%s: %w", step, err)
+	default:
+		return shixincheck.Errorf(shixincheck.KindInternal, "%s: %w", step, err)
+	}
+}

@@ -1,0 +1,169 @@
+package scraper
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/go-rod/rod"
+	"github.com/go-rod/rod/lib/proto"
+)
+
+// tab is one long-lived browser tab of the pool. Only the check holding the
+// tab touches its fields (the event loop only touches net).
+type tab struct {
+	index int
+	key   string // name of our scripts' state in the page
+
+	br   *browser  // the browser the page lives in
+	page *rod.Page // nil until opened
+	net  *netLog
+
+	ready      bool      // shows the search page in a known state
+	solved     *solution // captcha answer held for the next searches
+	imageUsed  bool      // the captcha image shown was already given to the solver
+	lastSearch time.Time // when the last search was sent, for pacing
+}
+
+// solution is a captcha answer with the captcha it answers.
+type solution struct {
+	challengeID string // the solver's id, for Report
+	code        string // pCode
+	captchaID   string // the site's captchaId the code belongs to
+	accepted    bool   // a search succeeded with it (and it was reported)
+}
+
+func newTab(index int) *tab {
+	return &tab{index: index, key: fmt.Sprintf("__sx%08x", rand.Uint32())}
+}
+
+// open creates the tab's page in br and starts following its events.
+func (t *tab) open(ctx context.Context, br *browser, loops *sync.WaitGroup) error {
+	t.discard()
+	page, err := br.rod.Page(proto.TargetCreateTarget{})
+	if err != nil {
+		return fmt.Errorf("new tab: %w", err)
+	}
+	n := newNetLog()
+	t.br, t.page, t.net = br, page, n
+	events := page.Event() // subscribe before enabling, to miss nothing
+	loops.Add(1)
+	go func() {
+		defer loops.Done()
+		follow(page, events, n)
+	}()
+	p := page.Context(ctx)
+	// Answers are read as soon as they arrive: a small buffer of bodies will do.
+	total, each := 4<<20, 1<<20
+	if err := (proto.NetworkEnable{MaxTotalBufferSize: &total, MaxResourceBufferSize: &each}).Call(p); err != nil {
+		return fmt.Errorf("enable network events: %w", err)
+	}
+	if err := (proto.InspectorEnable{}).Call(p); err != nil {
+		return fmt.Errorf("enable inspector events: %w", err)
+	}
+	return nil
+}
+
+// discard forgets the page (after its browser died or it crashed) and closes
+// it when its browser still runs.
+func (t *tab) discard() {
+	if t.page != nil && t.br.alive() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, _ = (proto.TargetCloseTarget{TargetID: t.page.TargetID}).Call(t.br.rod.Context(ctx))
+		cancel()
+	}
+	t.page, t.br, t.net = nil, nil, nil
+	t.ready, t.solved, t.imageUsed = false, nil, false
+}
+
+// usable tells whether the page can run a search in browser br.
+func (t *tab) usable(br *browser) bool {
+	return t.page != nil && t.br == br && !t.net.isBroken()
+}
+
+// follow turns the page's CDP events into network log entries until the page
+// or its browser goes away.
+func follow(page *rod.Page, events <-chan *rod.Message, n *netLog) {
+	defer n.broke("tab closed")
+	for msg := range events {
+		switch msg.Method {
+		case "Network.requestWillBeSent":
+			var e proto.NetworkRequestWillBeSent
+			msg.Load(&e)
+			n.requestSent(&e)
+		case "Network.responseReceived":
+			var e proto.NetworkResponseReceived
+			msg.Load(&e)
+			n.responseReceived(&e)
+		case "Network.loadingFinished":
+			var e proto.NetworkLoadingFinished
+			msg.Load(&e)
+			n.finished(e.RequestID, "")
+		case "Network.loadingFailed":
+			var e proto.NetworkLoadingFailed
+			msg.Load(&e)
+			reason := e.ErrorText
+			if reason == "" {
+				reason = "failed"
+			}
+			n.finished(e.RequestID, reason)
+		case "Page.loadEventFired":
+			n.loaded()
+		case "Page.javascriptDialogOpening":
+			// An alert would freeze the page's scripts: dismiss it.
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_ = (proto.PageHandleJavaScriptDialog{Accept: false}).Call(page.Context(ctx))
+			cancel()
+		case "Inspector.targetCrashed":
+			n.broke("tab crashed")
+		}
+	}
+}
+
+// eval runs a JS function with args in the page, awaits its promise and
+// decodes its JSON value into out.
+func (t *tab) eval(ctx context.Context, out any, js string, args ...any) error {
+	res, err := t.page.Context(ctx).Evaluate(rod.Eval(js, args...).ByPromise())
+	if err != nil {
+		return err
+	}
+	if out == nil {
+		return nil
+	}
+	if err := res.Value.Unmarshal(out); err != nil {
+		return fmt.Errorf("script result: %w", err)
+	}
+	return nil
+}
+
+// body returns the response body of a finished request, as the browser received it.
+func (t *tab) body(ctx context.Context, ex exchange) ([]byte, error) {
+	res, err := proto.NetworkGetResponseBody{RequestID: ex.id}.Call(t.page.Context(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("response body: %w", err)
+	}
+	if res.Base64Encoded {
+		return base64.StdEncoding.DecodeString(res.Body)
+	}
+	return []byte(res.Body), nil
+}
+
+// bodies fetches the bodies of several requests at once.
+func (t *tab) bodies(ctx context.Context, exs []exchange) ([][]byte, error) {
+	out := make([][]byte, len(exs))
+	errs := make([]error, len(exs))
+	var wg sync.WaitGroup
+	for i, ex := range exs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i], errs[i] = t.body(ctx, ex)
+		}()
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
+}
