@@ -8,6 +8,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -117,4 +118,48 @@ func fold(s string) string {
 		}
 		return r
 	}, s))
+}
+
+// Departments lists the departments the items name (应用科室), in order of
+// first appearance: "政工科、委员工委（按职责分工负责）" names 政工科 and 委员工委.
+func (r *Rules) Departments() []string {
+	var out []string
+	for _, it := range r.Items {
+		for _, d := range departmentsOf(it) {
+			if !slices.Contains(out, d) {
+				out = append(out, d)
+			}
+		}
+	}
+	return out
+}
+
+// ItemsOf returns the names of the items a department is responsible for.
+func (r *Rules) ItemsOf(department string) []string {
+	var out []string
+	for _, it := range r.Items {
+		if slices.Contains(departmentsOf(it), department) {
+			out = append(out, it.Name)
+		}
+	}
+	return out
+}
+
+// departmentsOf splits an item's 应用科室 into department names, dropping
+// remarks in brackets.
+func departmentsOf(it Item) []string {
+	s := width.Fold.String(it.Departments)
+	for {
+		open := strings.IndexByte(s, '(')
+		if open < 0 {
+			break
+		}
+		end := strings.IndexByte(s[open:], ')')
+		if end < 0 {
+			s = s[:open]
+			break
+		}
+		s = s[:open] + s[open+end+1:]
+	}
+	return strings.FieldsFunc(s, func(r rune) bool { return r == '、' || r == ',' || r == ';' || unicode.IsSpace(r) })
 }

@@ -3,6 +3,7 @@ package rules
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/shixincheck/shixincheck"
@@ -117,5 +118,21 @@ func TestUncheckedNeverAutomatic(t *testing.T) {
 				t.Errorf("%s, %s: automatic measure %q", it.Name, o, got)
 			}
 		}
+	}
+}
+
+func TestDepartments(t *testing.T) {
+	r := Default()
+	if got := strings.Join(r.Departments(), ","); got != "政工科,委员工委" {
+		t.Errorf("Departments() = %s", got)
+	}
+	if got := strings.Join(r.ItemsOf("政工科"), ","); got != strings.Join(r.Names(), ",") {
+		t.Errorf("ItemsOf(政工科) = %s", got)
+	}
+	if got := r.ItemsOf("委员工委"); len(got) != 3 || got[0] != "向上推荐道德模范（楷模）、劳动模范及其他评优评先" {
+		t.Errorf("ItemsOf(委员工委) = %q", got)
+	}
+	if got := r.ItemsOf("办公室"); got != nil {
+		t.Errorf("ItemsOf(办公室) = %q", got)
 	}
 }

@@ -23,6 +23,7 @@ var staticFS, _ = fs.Sub(staticRoot, ".")
 
 var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"date": func(t time.Time) string { return t.In(shanghai).Format("2006-01-02 15:04") },
+	"day":  func(t *time.Time) string { return t.In(shanghai).Format("2006年1月2日") },
 }).ParseFS(templateFS, "templates/*.html"))
 
 // render executes a page template into a buffer first, so a template error

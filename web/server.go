@@ -4,6 +4,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -24,6 +25,7 @@ import (
 	"github.com/shixincheck/shixincheck/roster"
 	"github.com/shixincheck/shixincheck/rules"
 	"github.com/shixincheck/shixincheck/workbook"
+	"github.com/shixincheck/shixincheck/workdays"
 )
 
 // maxUpload bounds an upload request: the roster's own 20 MB file limit plus the form fields.
@@ -37,6 +39,9 @@ type Server struct {
 	Metrics http.Handler
 	// Enqueue queues the checks of the given candidates.
 	Enqueue func(ctx context.Context, candidateIDs []int64) error
+	// Calendar counts working days; DueDate gives a filing's deadline.
+	Calendar *workdays.Calendar
+	DueDate  DueDate
 	// Instrument wraps a route's handler with metrics; nil for none.
 	Instrument func(pattern string, h http.Handler) http.Handler
 	Log        *slog.Logger
@@ -286,12 +291,22 @@ func (s *Server) handleWorkbook(w http.ResponseWriter, r *http.Request) {
 	}
 	f := filing(v, entries)
 	f.Handler, f.Phone = b.Handler, b.Phone
-	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	name := "信用信息核查应用情况登记表-" + v.ID + ".xlsx"
-	w.Header().Set("Content-Disposition", "attachment; filename=\""+v.ID+".xlsx\"; filename*=UTF-8''"+url.PathEscape(name))
-	if err := workbook.Write(w, f); err != nil {
-		s.Log.Error("write workbook", "batch", v.ID, "err", err)
+	var buf bytes.Buffer
+	if err := workbook.Write(&buf, f); err != nil {
+		s.fail(w, r, fmt.Errorf("web: workbook: %w", err))
+		return
 	}
+	sendXLSX(w, v.ID+".xlsx", "信用信息核查应用情况登记表-"+v.ID+".xlsx", buf.Bytes())
+	s.Log.Info("batch workbook downloaded", "batch", v.ID)
+}
+
+// sendXLSX sends a workbook as a download; name is the file name in Chinese,
+// ascii the fallback for old clients.
+func sendXLSX(w http.ResponseWriter, ascii, name string, data []byte) {
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	w.Header().Set("Content-Disposition", "attachment; filename=\""+ascii+"\"; filename*=UTF-8''"+url.PathEscape(name))
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(data)
 }
 
 // fail maps an error to its HTTP answer.
@@ -301,7 +316,15 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &problems):
 		s.writeProblems(w, r, problems)
 	case errors.Is(err, ledger.ErrNotFound):
-		s.writeError(w, r, http.StatusNotFound, "没有这个批次")
+		s.writeError(w, r, http.StatusNotFound, "没有找到")
+	case errors.Is(err, ledger.ErrBatchRunning):
+		s.writeError(w, r, http.StatusConflict, "批次尚未核查完毕，完成后才能备案")
+	case errors.Is(err, ledger.ErrAlreadyFiled):
+		s.writeError(w, r, http.StatusConflict, "这些核查记录已在其他备案中")
+	case errors.Is(err, ledger.ErrNothingToFile):
+		s.writeError(w, r, http.StatusUnprocessableEntity, "所选范围内没有尚未备案的核查记录")
+	case errors.Is(err, ledger.ErrAlreadySubmitted):
+		s.writeError(w, r, http.StatusConflict, "该备案已报送，报送信息不可更改")
 	default:
 		s.Log.Error("request failed", "route", r.Pattern, "err", err)
 		s.writeError(w, r, http.StatusInternalServerError, "服务器内部错误，请稍后重试")
@@ -320,6 +343,16 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, code int, ms
 
 func (s *Server) writeProblems(w http.ResponseWriter, r *http.Request, p roster.Problems) {
 	writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"error": "上传内容有误，未登记任何人员", "problems": p})
+}
+
+// decodeJSON reads a small JSON request body, refusing unknown fields.
+func decodeJSON(r *http.Request, v any) error {
+	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("请求内容不是有效的 JSON：%v", err)
+	}
+	return nil
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

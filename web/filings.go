@@ -1,0 +1,314 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	shixincheck "github.com/shixincheck/shixincheck"
+	"github.com/shixincheck/shixincheck/ledger"
+	"github.com/shixincheck/shixincheck/workbook"
+)
+
+// dueSoonDays is how many working days ahead a filing counts as due soon.
+const dueSoonDays = 2
+
+// filingView is a filing with what a clerk needs to act on it.
+type filingView struct {
+	shixincheck.Filing
+	Status     string `json:"status"` // overdue, due_soon, prepared, submitted
+	StatusText string `json:"status_text"`
+	DaysLeft   *int   `json:"days_left,omitempty"` // working days until due; negative when overdue
+	Checks     int    `json:"checks"`
+}
+
+func (s *Server) viewFiling(f shixincheck.Filing, now time.Time) filingView {
+	v := filingView{Filing: f}
+	switch {
+	case f.State == shixincheck.FilingSubmitted:
+		v.Status, v.StatusText = "submitted", "已报送"
+	case f.DueDate == nil:
+		v.Status, v.StatusText = "prepared", "待报送（日历未覆盖该年份，无法计算截止日期）"
+	default:
+		if n, err := s.Calendar.WorkdaysBetween(now, *f.DueDate); err == nil {
+			v.DaysLeft = &n
+		}
+		switch {
+		case f.Overdue(now):
+			v.Status, v.StatusText = "overdue", "已逾期"
+		case v.DaysLeft != nil && *v.DaysLeft <= dueSoonDays:
+			v.Status, v.StatusText = "due_soon", "即将到期"
+		default:
+			v.Status, v.StatusText = "prepared", "待报送"
+		}
+	}
+	return v
+}
+
+// DueDate is the 7-working-day deadline of checks completed at completed.
+type DueDate func(completed time.Time) (*time.Time, error)
+
+func (s *Server) filings(ctx context.Context) ([]filingView, error) {
+	fs, err := s.Ledger.Filings(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("web: filings: %w", err)
+	}
+	now := s.now()
+	out := make([]filingView, len(fs))
+	for i, f := range fs {
+		out[i] = s.viewFiling(f, now)
+	}
+	return out, nil
+}
+
+func (s *Server) handleFilingsAPI(w http.ResponseWriter, r *http.Request) {
+	fs, err := s.filings(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if want := r.URL.Query().Get("status"); want != "" {
+		kept := fs[:0]
+		for _, f := range fs {
+			if f.Status == want {
+				kept = append(kept, f)
+			}
+		}
+		fs = kept
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"filings": fs})
+}
+
+func (s *Server) handleFilingsPage(w http.ResponseWriter, r *http.Request) {
+	fs, err := s.filings(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	groups := map[string][]filingView{}
+	for _, f := range fs {
+		groups[f.Status] = append(groups[f.Status], f)
+	}
+	s.render(w, http.StatusOK, "filings.html", map[string]any{
+		"Title": "备案", "Groups": groups, "Departments": s.Rules.Departments(),
+	})
+}
+
+// handleCreateBatchFiling prepares the filing of a finished batch.
+func (s *Server) handleCreateBatchFiling(w http.ResponseWriter, r *http.Request) {
+	f, err := s.Ledger.CreateBatchFiling(r.Context(), r.PathValue("id"), s.DueDate)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.Log.Info("filing prepared", "filing", f.ID, "batch", f.BatchID)
+	s.created(w, r, f)
+}
+
+// handleCreatePeriodFiling prepares a filing of one department's checks made
+// in a period: form or JSON fields department, from, to (dates, to inclusive),
+// unit, handler, phone.
+func (s *Server) handleCreatePeriodFiling(w http.ResponseWriter, r *http.Request) {
+	form, err := readForm(r)
+	if err != nil {
+		s.writeError(w, r, http.StatusBadRequest, err.Error())
+		return
+	}
+	dept := form.Get("department")
+	items := s.Rules.ItemsOf(dept)
+	from, errFrom := time.ParseInLocation("2006-01-02", form.Get("from"), shanghai)
+	to, errTo := time.ParseInLocation("2006-01-02", form.Get("to"), shanghai)
+	switch {
+	case len(items) == 0:
+		s.writeError(w, r, http.StatusUnprocessableEntity, "未知的科室："+dept+"（可选："+strings.Join(s.Rules.Departments(), "、")+"）")
+		return
+	case errFrom != nil || errTo != nil || to.Before(from):
+		s.writeError(w, r, http.StatusUnprocessableEntity, "请填写起止日期（如 2026-11-01 至 2026-11-30），截止日期不早于起始日期")
+		return
+	case form.Get("unit") == "" || form.Get("handler") == "" || form.Get("phone") == "":
+		s.writeError(w, r, http.StatusUnprocessableEntity, "单位、经办人、联系电话均不能为空")
+		return
+	}
+	f, err := s.Ledger.CreatePeriodFiling(r.Context(), shixincheck.Filing{
+		Title:      fmt.Sprintf("%s %s至%s", dept, from.Format("2006年1月2日"), to.Format("2006年1月2日")),
+		Department: dept, Items: items, From: from, To: to.AddDate(0, 0, 1),
+		Unit: form.Get("unit"), Handler: form.Get("handler"), Phone: form.Get("phone"),
+	}, s.DueDate)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.Log.Info("filing prepared", "filing", f.ID, "department_items", len(items))
+	s.created(w, r, f)
+}
+
+func (s *Server) created(w http.ResponseWriter, r *http.Request, f shixincheck.Filing) {
+	if wantsJSON(r) {
+		writeJSON(w, http.StatusCreated, s.viewFiling(f, s.now()))
+		return
+	}
+	http.Redirect(w, r, "/filings/"+strconv.FormatInt(f.ID, 10), http.StatusSeeOther)
+}
+
+func (s *Server) loadFiling(r *http.Request) (filingView, []ledger.Row, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return filingView{}, nil, ledger.ErrNotFound
+	}
+	f, err := s.Ledger.Filing(r.Context(), id)
+	if err != nil {
+		return filingView{}, nil, err
+	}
+	rows, err := s.Ledger.FilingRows(r.Context(), id)
+	if err != nil {
+		return filingView{}, nil, fmt.Errorf("web: filing rows: %w", err)
+	}
+	v := s.viewFiling(f, s.now())
+	v.Checks = len(rows)
+	return v, rows, nil
+}
+
+func (s *Server) handleFilingAPI(w http.ResponseWriter, r *http.Request) {
+	v, _, err := s.loadFiling(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+func (s *Server) handleFilingPage(w http.ResponseWriter, r *http.Request) {
+	v, rows, err := s.loadFiling(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	type line struct {
+		Item, Name, IDNumber, Result, Measure string
+		QueriedAt                             time.Time
+	}
+	lines := make([]line, len(rows))
+	for i, row := range rows {
+		c := row.Check
+		lines[i] = line{row.Candidate.Item, shixincheck.MaskName(row.Candidate.Name), shixincheck.MaskID(row.Candidate.IDNumber),
+			shixincheck.ResultText(c.Outcome, c.HitCount), c.Measure, c.QueriedAt}
+	}
+	s.render(w, http.StatusOK, "filing.html", map[string]any{"Title": v.Title, "Filing": v, "Lines": lines, "Today": s.now().In(shanghai).Format("2006-01-02")})
+}
+
+// filingWorkbook writes a filing's workbook: full IDs and the records behind
+// each hit for the official filing, masked IDs for a copy to share.
+func filingWorkbook(f shixincheck.Filing, rows []ledger.Row, masked bool) ([]byte, error) {
+	wf := workbook.Filing{Unit: f.Unit, Handler: f.Handler, Phone: f.Phone, Records: true, MaskIDs: masked}
+	for _, row := range rows {
+		c := row.Check
+		wf.Rows = append(wf.Rows, workbook.Row{
+			Item: row.Candidate.Item, Name: row.Candidate.Name, IDNumber: row.Candidate.IDNumber,
+			Result: shixincheck.ResultText(c.Outcome, c.HitCount), QueriedAt: c.QueriedAt, Measure: c.Measure,
+			Records: c.Records,
+		})
+	}
+	var buf bytes.Buffer
+	if err := workbook.Write(&buf, wf); err != nil {
+		return nil, fmt.Errorf("web: filing workbook: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// handleFilingWorkbook serves a filing's workbook; once submitted, the
+// official copy is the one kept at submission, byte for byte.
+func (s *Server) handleFilingWorkbook(w http.ResponseWriter, r *http.Request) {
+	v, rows, err := s.loadFiling(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	masked := r.URL.Query().Get("masked") == "1"
+	var data []byte
+	if v.State == shixincheck.FilingSubmitted && !masked {
+		data, err = s.Ledger.SubmittedWorkbook(r.Context(), v.ID)
+	} else {
+		data, err = filingWorkbook(v.Filing, rows, masked)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	name := fmt.Sprintf("信用信息核查应用情况登记表-备案%d", v.ID)
+	if masked {
+		name += "-脱敏"
+	}
+	sendXLSX(w, fmt.Sprintf("filing-%d.xlsx", v.ID), name+".xlsx", data)
+	s.Log.Info("filing workbook downloaded", "filing", v.ID, "masked", masked)
+}
+
+// handleSubmitFiling marks a filing submitted to the credit office: date,
+// who, optional receipt number. The workbook submitted is kept unchanged.
+func (s *Server) handleSubmitFiling(w http.ResponseWriter, r *http.Request) {
+	form, err := readForm(r)
+	if err != nil {
+		s.writeError(w, r, http.StatusBadRequest, err.Error())
+		return
+	}
+	v, rows, err := s.loadFiling(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	at, err := time.ParseInLocation("2006-01-02", form.Get("submitted_at"), shanghai)
+	if err != nil || at.After(s.now()) {
+		s.writeError(w, r, http.StatusUnprocessableEntity, "报送日期无效：请填写不晚于今天的日期，如 2026-11-30")
+		return
+	}
+	by := strings.TrimSpace(form.Get("submitted_by"))
+	if by == "" {
+		s.writeError(w, r, http.StatusUnprocessableEntity, "请填写报送人")
+		return
+	}
+	data, err := filingWorkbook(v.Filing, rows, false)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.Ledger.MarkSubmitted(r.Context(), v.ID, at, by, strings.TrimSpace(form.Get("receipt")), data); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.Log.Info("filing submitted", "filing", v.ID)
+	if wantsJSON(r) {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	http.Redirect(w, r, "/filings/"+strconv.FormatInt(v.ID, 10), http.StatusSeeOther)
+}
+
+// readForm reads a form post, or a JSON object of strings for the API.
+func readForm(r *http.Request) (url.Values, error) {
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		var m map[string]string
+		if err := decodeJSON(r, &m); err != nil {
+			return nil, err
+		}
+		v := url.Values{}
+		for k, s := range m {
+			v.Set(k, strings.TrimSpace(s))
+		}
+		return v, nil
+	}
+	if err := r.ParseForm(); err != nil {
+		return nil, errors.New("无法读取表单")
+	}
+	for k, vs := range r.PostForm {
+		for i := range vs {
+			vs[i] = strings.TrimSpace(vs[i])
+		}
+		r.PostForm[k] = vs
+	}
+	return r.PostForm, nil
+}
