@@ -175,3 +175,41 @@ func TestCaptchaRefreshAndUnanswered(t *testing.T) {
 		t.Fatalf("not a CheckError: %T", err)
 	}
 }
+
+// TestCheckResumesAfterExpiry reads a person with several pages of records
+// and a detail for each with captchas that last a few requests only: each new
+// captcha continues where the last one stopped, and nothing is read twice.
+func TestCheckResumesAfterExpiry(t *testing.T) {
+	ctx := context.Background()
+	cfg := simConfig()
+	cfg.CaptchaUses = 5 // a first page plus four more requests per captcha
+	e := newEnv(t, cfg, Config{Tabs: 1})
+	p := e.people(t, "multipage", 1)[0]
+	res, err := e.scraper.Check(ctx, p.Name, p.IDNumber)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Hits() != p.Records || res.TotalSize < 11 {
+		t.Fatalf("%d hits of %d records (total %d)", res.Hits(), p.Records, res.TotalSize)
+	}
+	details := map[string]int{}
+	for _, a := range answers(t, res) {
+		if strings.HasPrefix(a.URL, classicSite.DetailPath) && a.Body != "{}" {
+			details[a.URL]++
+		}
+	}
+	for u, n := range details {
+		if n > 1 {
+			t.Errorf("detail %s read %d times", u, n)
+		}
+	}
+	if min := p.Records/4 + 1; res.Captchas < min {
+		t.Errorf("%d captchas for %d records with 5 uses each; want at least %d", res.Captchas, p.Records, min)
+	}
+	_, reports := e.solver.state()
+	for _, r := range reports {
+		if strings.HasSuffix(r, ":false") {
+			t.Fatalf("an expired answer was reported as wrong: %v", reports)
+		}
+	}
+}

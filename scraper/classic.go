@@ -293,9 +293,11 @@ func (c *classic) imageFailure(ctx context.Context, t *tab, w *netWatch) error {
 }
 
 // search runs the search; a refused captcha answer gets a new image, a new
-// answer and the search again, up to maxRefused refusals.
+// answer and the search again, up to maxRefused answers that never worked.
+// An answer that worked and then expired is no one's mistake: the check
+// resumes where it stopped, up to maxExpired times.
 func (c *classic) search(ctx context.Context, t *tab, r *run) (answer, error) {
-	for refused := 0; ; {
+	for refused, expired := 0, 0; ; {
 		if t.solved == nil {
 			if err := c.solve(ctx, t, r); err != nil {
 				return answer{}, err
@@ -307,11 +309,13 @@ func (c *classic) search(ctx context.Context, t *tab, r *run) (answer, error) {
 		}
 		sol := t.solved
 		t.solved = nil
-		// An answer that never worked was wrong; one that worked has merely
-		// expired (it was reported accepted), which is not the person's mistake.
-		if !sol.accepted {
-			c.solver.Report(ctx, sol.challengeID, false)
+		if sol.accepted {
+			if expired++; expired >= maxExpired {
+				return answer{}, shixincheck.Errorf(shixincheck.KindCaptchaRejected, "captcha expired %d times in one check", expired)
+			}
+			continue
 		}
+		c.solver.Report(ctx, sol.challengeID, false)
 		if refused++; refused >= c.maxRefused {
 			return answer{}, shixincheck.Errorf(shixincheck.KindCaptchaRejected, "site refused %d captcha answers", refused)
 		}
@@ -380,26 +384,37 @@ func (c *classic) read(ctx context.Context, t *tab, r *run) (answer, error) {
 		t.solved.accepted = true
 		c.solver.Report(ctx, t.solved.challengeID, true)
 	}
-	items := first.items
-	if first.totalPage > 1 {
-		var reqs []fetchRequest
-		for p := 2; p <= first.totalPage; p++ {
+	if r.pages == nil {
+		r.pages = map[int][]listItem{}
+	}
+	r.pages[1] = first.items
+	var reqs []fetchRequest
+	var pageNos []int
+	for p := 2; p <= first.totalPage; p++ {
+		if _, done := r.pages[p]; !done {
 			reqs = append(reqs, c.listRequest(t, r, p))
+			pageNos = append(pageNos, p)
 		}
+	}
+	if len(reqs) > 0 {
 		bodies, err := c.fetch(ctx, t, r, reqs)
 		if err != nil {
 			return answer{}, err
 		}
 		for i, body := range bodies {
-			lp, err := c.site.parseList(body, i+2)
-			if err != nil {
-				return answer{}, stepError(fmt.Sprintf("list page %d", i+2), err)
+			lp, err := c.site.parseList(body, pageNos[i])
+			if err != nil { // a refusal (errRefused) keeps the pages read before it
+				return answer{}, stepError(fmt.Sprintf("list page %d", pageNos[i]), err)
 			}
 			if lp.totalSize != first.totalSize {
 				return answer{}, unrecognised("totalSize changed between pages", nil)
 			}
-			items = append(items, lp.items...)
+			r.pages[pageNos[i]] = lp.items
 		}
+	}
+	var items []listItem
+	for p := 1; p <= first.totalPage; p++ {
+		items = append(items, r.pages[p]...)
 	}
 	if err := checkRows(items, first.totalSize); err != nil {
 		return answer{}, err
@@ -417,7 +432,7 @@ func (c *classic) read(ctx context.Context, t *tab, r *run) (answer, error) {
 	}
 	ans := answer{at: at, totalSize: first.totalSize}
 	for _, it := range items {
-		rec, ok := details[it.ID+"\x00"+it.CaseCode]
+		rec, ok := details[recordKey(it.ID, it.CaseCode)]
 		if !ok {
 			rec = shixincheck.Record{SiteID: it.ID, Name: it.Name, CaseCode: it.CaseCode, RegDate: it.RegDate}
 		}
@@ -555,33 +570,42 @@ func query(pairs ...string) string {
 // captcha (errRefused) when checkyzm.do says the code is no longer valid,
 // else an unreadable record.
 func (c *classic) details(ctx context.Context, t *tab, r *run, want []listItem) (map[string]shixincheck.Record, error) {
-	out := map[string]shixincheck.Record{}
-	if len(want) == 0 {
-		return out, nil
+	if r.details == nil {
+		r.details = map[string]shixincheck.Record{}
 	}
 	var reqs []fetchRequest
+	var todo []listItem
 	for _, it := range want {
+		if _, done := r.details[recordKey(it.ID, it.CaseCode)]; done {
+			continue
+		}
 		f := c.site.Params
 		q := query(f.ID, it.ID, f.CaseCode, it.CaseCode, f.Code, t.solved.code, f.CaptchaID, t.solved.captchaID)
 		reqs = append(reqs, fetchRequest{Method: "GET", URL: c.base + c.site.DetailPath + "?" + q,
 			Headers: c.site.GetHeaders, evidence: c.site.DetailPath + "?" + query(f.ID, it.ID)})
+		todo = append(todo, it)
+	}
+	if len(reqs) == 0 {
+		return r.details, nil
 	}
 	bodies, err := c.fetch(ctx, t, r, reqs)
 	if err != nil {
 		return nil, err
 	}
 	for i, body := range bodies {
-		rec, err := c.site.parseDetail(body, want[i])
-		if errors.Is(err, errRefused) {
+		rec, err := c.site.parseDetail(body, todo[i])
+		if errors.Is(err, errRefused) { // details read before it are kept
 			return nil, c.deadCode(ctx, t, r)
 		}
 		if err != nil {
 			return nil, stepError("detail", err)
 		}
-		out[rec.SiteID+"\x00"+rec.CaseCode] = rec
+		r.details[recordKey(rec.SiteID, rec.CaseCode)] = rec
 	}
-	return out, nil
+	return r.details, nil
 }
+
+func recordKey(id, caseCode string) string { return id + "\x00" + caseCode }
 
 // deadCode asks checkyzm.do whether the tab's code still works: errRefused
 // if not; if it does, the `{}` was for the record itself.

@@ -49,6 +49,9 @@ const (
 	// maxRefreshes bounds the new images a person may ask for in one check,
 	// so that a solver answering "refresh" at once cannot hammer the site.
 	maxRefreshes = 10
+	// maxExpired bounds the captchas one check may wear out, so a site whose
+	// captchas die at once cannot keep a check going for ever.
+	maxExpired = 20
 )
 
 // profile runs searches on one version of the site. The pool, matching and
@@ -66,6 +69,11 @@ type run struct {
 	name, idNumber string
 	captchas       int        // answers a person gave during this check
 	evidence       []evidence // every answer of the site, in order
+	// What was read before a captcha expired, so the check resumes with the
+	// next captcha instead of starting over (a person's answer buys only so
+	// many requests).
+	pages   map[int][]listItem
+	details map[string]shixincheck.Record
 }
 
 // answer is what a profile read for a search.
