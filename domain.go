@@ -240,3 +240,46 @@ type Filing struct {
 func (f Filing) Overdue(now time.Time) bool {
 	return f.State == FilingPrepared && f.DueDate != nil && !now.Before(f.DueDate.AddDate(0, 0, 1))
 }
+
+// FilingStatus is what a clerk has to do about a filing now.
+type FilingStatus string
+
+const (
+	StatusSubmitted  FilingStatus = "submitted"   // nothing: handed in
+	StatusOverdue    FilingStatus = "overdue"     // past its due date
+	StatusDueSoon    FilingStatus = "due_soon"    // due within DueSoonWorkdays working days
+	StatusPrepared   FilingStatus = "prepared"    // due later
+	StatusDueUnknown FilingStatus = "due_unknown" // the calendar does not know the year
+)
+
+// DueSoonWorkdays is how close a due date makes a filing due soon.
+const DueSoonWorkdays = 2
+
+// Workdays counts working days on the official calendar.
+type Workdays interface {
+	// WorkdaysBetween counts the working days after from up to and including to.
+	WorkdaysBetween(from, to time.Time) (int, error)
+}
+
+// Status says where the filing stands at now, and the working days left until
+// its due date (negative: how late it is) when they can be counted.
+func (f Filing) Status(now time.Time, cal Workdays) (FilingStatus, *int) {
+	if f.State == FilingSubmitted {
+		return StatusSubmitted, nil
+	}
+	if f.DueDate == nil {
+		return StatusDueUnknown, nil
+	}
+	var left *int
+	if n, err := cal.WorkdaysBetween(now, *f.DueDate); err == nil {
+		left = &n
+	}
+	switch {
+	case f.Overdue(now):
+		return StatusOverdue, left
+	case left != nil && *left <= DueSoonWorkdays:
+		return StatusDueSoon, left
+	default:
+		return StatusPrepared, left
+	}
+}

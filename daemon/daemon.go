@@ -27,11 +27,19 @@ import (
 	"github.com/shixincheck/shixincheck/rules"
 	"github.com/shixincheck/shixincheck/scraper"
 	"github.com/shixincheck/shixincheck/web"
+	"github.com/shixincheck/shixincheck/workdays"
 )
+
+// filingWorkdays is the plan's deadline: filed with the credit office within
+// 7 working days of the check.
+const filingWorkdays = 7
 
 // sweepInterval is how often queued candidates are handed to asynq again, in
 // case their task was lost (Redis restarted without persistence, say).
 const sweepInterval = time.Minute
+
+// recentBatches is how many of the newest batches the sweep looks at for filing.
+const recentBatches = 200
 
 // Daemon is a running shixincheck.
 type Daemon struct {
@@ -49,14 +57,15 @@ type Daemon struct {
 	listener  net.Listener
 	sim       *http.Server // demo mode only
 
-	stop context.CancelFunc
-	wg   sync.WaitGroup
+	recorded chan struct{} // a check was recorded
+	stop     context.CancelFunc
+	wg       sync.WaitGroup
 }
 
 // Start opens every part and starts serving. On error, whatever was started
 // is closed again.
 func Start(ctx context.Context, cfg Config, log *slog.Logger) (d *Daemon, err error) {
-	d = &Daemon{cfg: cfg, log: log}
+	d = &Daemon{cfg: cfg, log: log, recorded: make(chan struct{}, 1)}
 	defer func() {
 		if err != nil {
 			d.Close()
@@ -122,9 +131,31 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (d *Daemon, err er
 	if err != nil {
 		return nil, fmt.Errorf("daemon: %w", err)
 	}
+	cal, err := calendar(rs)
+	if err != nil {
+		return nil, fmt.Errorf("daemon: %w", err)
+	}
+	unknownYear := m.WatchCalendar(cal.KnownYears())
+	dueDate := func(completed time.Time) (*time.Time, error) {
+		due, err := cal.AddWorkdays(completed, filingWorkdays)
+		if err != nil {
+			unknownYear()
+			log.Warn("no due date for a filing", "err", err)
+			return nil, err
+		}
+		return &due, nil
+	}
+	m.WatchFilings(func(ctx context.Context) (metrics.FilingStats, error) { return filingStats(ctx, d.ledger, cal) })
 	handler := &jobs.Handler{
 		Store: d.ledger, Checker: d.scraper, Rules: rs, Log: log.With("part", "jobs"),
-		Attempt: m.CheckAttempt, Recorded: m.CheckRecorded,
+		Attempt: m.CheckAttempt,
+		Recorded: func(o shixincheck.Outcome) {
+			m.CheckRecorded(o)
+			select { // the batch may be done: let the sweep prepare its filing now
+			case d.recorded <- struct{}{}:
+			default:
+			}
+		},
 	}
 	d.workers = asynq.NewServer(asynqRedis, asynq.Config{
 		Concurrency:     cfg.Tabs,
@@ -144,6 +175,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (d *Daemon, err er
 	srv := &web.Server{
 		Ledger: d.ledger, Rules: rs, Captcha: d.queue, Metrics: m.Handler(),
 		Enqueue: enqueue, Instrument: m.Route, Log: log.With("part", "web"),
+		Calendar: cal, DueDate: dueDate,
 	}
 	if d.listener, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return nil, fmt.Errorf("daemon: listen: %w", err)
@@ -160,7 +192,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (d *Daemon, err er
 	d.wg.Add(1)
 	go func() {
 		defer d.wg.Done()
-		d.sweep(sweepCtx, enqueue)
+		d.sweep(sweepCtx, enqueue, dueDate)
 	}()
 	log.Info("shixincheck started", "url", d.URL(), "site", cfg.SiteURL, "tabs", cfg.Tabs, "demo", cfg.Demo)
 	return d, nil
@@ -169,32 +201,67 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (d *Daemon, err er
 // URL is where the daemon's HTTP server listens.
 func (d *Daemon) URL() string { return "http://" + d.listener.Addr().String() }
 
-// sweep queues every unfinished candidate at start and then periodically. The
-// stable task ids make this harmless for candidates already queued.
-func (d *Daemon) sweep(ctx context.Context, enqueue func(context.Context, []int64) error) {
+// sweep queues every unfinished candidate at start and then periodically (the
+// stable task ids make this harmless for candidates already queued), and
+// prepares the filing of every batch that has finished, so its deadline is
+// tracked from then on.
+func (d *Daemon) sweep(ctx context.Context, enqueue func(context.Context, []int64) error, due web.DueDate) {
 	t := time.NewTicker(sweepInterval)
 	defer t.Stop()
-	for {
-		cands, err := d.ledger.Unfinished(ctx)
-		if err == nil {
-			ids := make([]int64, len(cands))
-			for i, c := range cands {
-				ids[i] = c.ID
-			}
-			err = enqueue(ctx, ids)
-			if len(ids) > 0 && err == nil {
-				d.log.Info("unfinished candidates queued", "count", len(ids))
+	for tick := true; ; {
+		if tick {
+			if err := d.requeue(ctx, enqueue); err != nil && ctx.Err() == nil {
+				d.log.Error("sweep unfinished candidates", "err", err)
 			}
 		}
-		if err != nil && ctx.Err() == nil {
-			d.log.Error("sweep unfinished candidates", "err", err)
+		if err := d.fileFinishedBatches(ctx, due); err != nil && ctx.Err() == nil {
+			d.log.Error("sweep finished batches", "err", err)
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			tick = true
+		case <-d.recorded:
+			tick = false
 		}
 	}
+}
+
+func (d *Daemon) requeue(ctx context.Context, enqueue func(context.Context, []int64) error) error {
+	cands, err := d.ledger.Unfinished(ctx)
+	if err != nil || len(cands) == 0 {
+		return err
+	}
+	ids := make([]int64, len(cands))
+	for i, c := range cands {
+		ids[i] = c.ID
+	}
+	if err := enqueue(ctx, ids); err != nil {
+		return err
+	}
+	d.log.Info("unfinished candidates queued", "count", len(ids))
+	return nil
+}
+
+// fileFinishedBatches prepares the filing of each recent batch that is done
+// and not filed yet.
+func (d *Daemon) fileFinishedBatches(ctx context.Context, due web.DueDate) error {
+	batches, err := d.ledger.Batches(ctx, recentBatches)
+	if err != nil {
+		return err
+	}
+	for _, b := range batches {
+		f, err := d.ledger.CreateBatchFiling(ctx, b.ID, due)
+		switch {
+		case err == nil:
+			d.log.Info("filing prepared", "filing", f.ID, "batch", b.ID)
+		case errors.Is(err, ledger.ErrAlreadyFiled), errors.Is(err, ledger.ErrBatchRunning), errors.Is(err, ledger.ErrNothingToFile):
+		default:
+			return err
+		}
+	}
+	return nil
 }
 
 // Close stops the daemon in order: no new requests, running checks finished
@@ -265,6 +332,45 @@ func loadRules(path string) (*rules.Rules, error) {
 		return rules.Default(), nil
 	}
 	return rules.Load(path)
+}
+
+// calendar builds the working-day calendar with the office's corrections
+// from the rules file.
+func calendar(rs *rules.Rules) (*workdays.Calendar, error) {
+	var overrides []workdays.Override
+	for _, day := range rs.Calendar {
+		overrides = append(overrides, workdays.Override{Date: day.Date, Work: day.Work, Name: day.Name})
+	}
+	return workdays.New(overrides, rs.KnownYears)
+}
+
+// filingStats counts the filings by what a clerk has to do about them.
+func filingStats(ctx context.Context, store *ledger.Store, cal *workdays.Calendar) (metrics.FilingStats, error) {
+	fs, err := store.Filings(ctx)
+	if err != nil {
+		return metrics.FilingStats{}, err
+	}
+	var s metrics.FilingStats
+	now := time.Now()
+	for _, f := range fs {
+		status, left := f.Status(now, cal)
+		switch status {
+		case shixincheck.StatusSubmitted:
+			s.Submitted++
+			continue
+		case shixincheck.StatusOverdue:
+			s.Overdue++
+			if left != nil && -*left > s.OldestOverdueDays {
+				s.OldestOverdueDays = -*left
+			}
+		case shixincheck.StatusDueSoon:
+			s.DueSoon++
+		case shixincheck.StatusDueUnknown:
+			s.UnknownDue++
+		}
+		s.Prepared++
+	}
+	return s, nil
 }
 
 // asynqLogger sends asynq's logs to slog.

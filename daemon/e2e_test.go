@@ -260,14 +260,14 @@ func TestEndToEnd(t *testing.T) {
 	id := out["id"].(string)
 
 	var b batchJSON
-	deadline := time.Now().Add(4 * time.Minute)
+	deadline := time.Now().Add(90 * time.Second)
 	for {
 		b = getBatch(t, base, id)
 		if b.Progress.Done == b.Progress.Total && b.Progress.Total > 0 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("batch not finished: %+v", b.Progress)
+			t.Fatalf("batch not finished: %+v\nlogs:\n%s", b.Progress, env.logs.String())
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -355,6 +355,34 @@ func TestEndToEnd(t *testing.T) {
 		if typ, _ := f.GetCellType(sheet, cell); typ != excelize.CellTypeSharedString && typ != excelize.CellTypeInlineString {
 			t.Errorf("ID cell %s has type %v, want text", cell, typ)
 		}
+	}
+
+	// The finished batch was filed at once, due 7 working days after its checks.
+	var filings struct {
+		Filings []struct {
+			ID      int64      `json:"ID"`
+			BatchID string     `json:"BatchID"`
+			DueDate *time.Time `json:"DueDate"`
+			Status  string     `json:"status"`
+		} `json:"filings"`
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		_, body := get(t, base+"/api/v1/filings")
+		if err := json.Unmarshal(body, &filings); err != nil {
+			t.Fatal(err)
+		}
+		if len(filings.Filings) > 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if len(filings.Filings) != 1 || filings.Filings[0].BatchID != id || filings.Filings[0].DueDate == nil {
+		t.Fatalf("filings = %+v, want the batch's, with a due date", filings)
+	}
+	if due := *filings.Filings[0].DueDate; !due.After(time.Now().AddDate(0, 0, 6)) || due.After(time.Now().AddDate(0, 0, 21)) {
+		t.Errorf("due date %v is not 7 working days ahead", due)
+	}
+	if code, _ := get(t, fmt.Sprintf("%s/api/v1/filings/%d/workbook", base, filings.Filings[0].ID)); code != http.StatusOK {
+		t.Errorf("filing workbook: status %d", code)
 	}
 
 	// The same upload again is the same batch: nobody is checked twice.

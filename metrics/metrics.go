@@ -164,3 +164,66 @@ func (r *statusRecorder) WriteHeader(code int) {
 
 // Unwrap lets http.ResponseController reach the underlying writer (flushes, deadlines).
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// FilingStats is the state of the filings with the credit office.
+type FilingStats struct {
+	Prepared, Submitted int
+	Overdue             int
+	OldestOverdueDays   int // working days the oldest overdue filing is late
+	DueSoon             int // prepared, due within the next 2 working days
+	UnknownDue          int // prepared, due date unknown: the calendar lacks the year
+}
+
+// WatchFilings exposes the filings' states, read at each scrape.
+func (m *Metrics) WatchFilings(read func(context.Context) (FilingStats, error)) {
+	m.Registry.MustRegister(&filingCollector{read: read})
+}
+
+var (
+	filingsDesc       = prometheus.NewDesc(namespace+"_filings", "Filings with the credit office, by state (overdue and due_soon are prepared filings too).", []string{"state"}, nil)
+	oldestOverdueDesc = prometheus.NewDesc(namespace+"_filing_oldest_overdue_workdays", "Working days the oldest overdue filing is past its due date (0 when none is overdue).", nil, nil)
+	filingsUpDesc     = prometheus.NewDesc(namespace+"_filings_read_ok", "1 when the filings could be read from the ledger at this scrape.", nil, nil)
+)
+
+type filingCollector struct {
+	read func(context.Context) (FilingStats, error)
+}
+
+func (c *filingCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- filingsDesc
+	ch <- oldestOverdueDesc
+	ch <- filingsUpDesc
+}
+
+func (c *filingCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, err := c.read(ctx)
+	if err != nil {
+		ch <- prometheus.MustNewConstMetric(filingsUpDesc, prometheus.GaugeValue, 0)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(filingsUpDesc, prometheus.GaugeValue, 1)
+	for state, n := range map[string]int{"prepared": s.Prepared, "submitted": s.Submitted, "overdue": s.Overdue, "due_soon": s.DueSoon, "due_unknown": s.UnknownDue} {
+		ch <- prometheus.MustNewConstMetric(filingsDesc, prometheus.GaugeValue, float64(n), state)
+	}
+	ch <- prometheus.MustNewConstMetric(oldestOverdueDesc, prometheus.GaugeValue, float64(s.OldestOverdueDays))
+}
+
+// WatchCalendar exposes which years the working-day calendar knows, and
+// counts due dates it refused to compute for a year it does not know.
+func (m *Metrics) WatchCalendar(years []int) (unknownYear func()) {
+	known := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: namespace, Name: "calendar_year_known",
+		Help: "1 for each year whose official holidays and make-up days the working-day calendar knows.",
+	}, []string{"year"})
+	refused := prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: namespace, Name: "calendar_unknown_year_total",
+		Help: "Due dates not computed because the calendar does not know the year (add the State Council's notice to the rules file).",
+	})
+	for _, y := range years {
+		known.WithLabelValues(strconv.Itoa(y)).Set(1)
+	}
+	m.Registry.MustRegister(known, refused)
+	return refused.Inc
+}

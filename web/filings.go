@@ -16,38 +16,27 @@ import (
 	"github.com/shixincheck/shixincheck/workbook"
 )
 
-// dueSoonDays is how many working days ahead a filing counts as due soon.
-const dueSoonDays = 2
-
 // filingView is a filing with what a clerk needs to act on it.
 type filingView struct {
 	shixincheck.Filing
-	Status     string `json:"status"` // overdue, due_soon, prepared, submitted
-	StatusText string `json:"status_text"`
-	DaysLeft   *int   `json:"days_left,omitempty"` // working days until due; negative when overdue
-	Checks     int    `json:"checks"`
+	Status     shixincheck.FilingStatus `json:"status"`
+	StatusText string                   `json:"status_text"`
+	DaysLeft   *int                     `json:"days_left,omitempty"` // working days until due; negative when overdue
+	Checks     int                      `json:"checks"`
+}
+
+var statusText = map[shixincheck.FilingStatus]string{
+	shixincheck.StatusSubmitted:  "已报送",
+	shixincheck.StatusOverdue:    "已逾期",
+	shixincheck.StatusDueSoon:    "即将到期",
+	shixincheck.StatusPrepared:   "待报送",
+	shixincheck.StatusDueUnknown: "待报送（日历未覆盖该年份，无法计算截止日期）",
 }
 
 func (s *Server) viewFiling(f shixincheck.Filing, now time.Time) filingView {
 	v := filingView{Filing: f}
-	switch {
-	case f.State == shixincheck.FilingSubmitted:
-		v.Status, v.StatusText = "submitted", "已报送"
-	case f.DueDate == nil:
-		v.Status, v.StatusText = "prepared", "待报送（日历未覆盖该年份，无法计算截止日期）"
-	default:
-		if n, err := s.Calendar.WorkdaysBetween(now, *f.DueDate); err == nil {
-			v.DaysLeft = &n
-		}
-		switch {
-		case f.Overdue(now):
-			v.Status, v.StatusText = "overdue", "已逾期"
-		case v.DaysLeft != nil && *v.DaysLeft <= dueSoonDays:
-			v.Status, v.StatusText = "due_soon", "即将到期"
-		default:
-			v.Status, v.StatusText = "prepared", "待报送"
-		}
-	}
+	v.Status, v.DaysLeft = f.Status(now, s.Calendar)
+	v.StatusText = statusText[v.Status]
 	return v
 }
 
@@ -76,7 +65,7 @@ func (s *Server) handleFilingsAPI(w http.ResponseWriter, r *http.Request) {
 	if want := r.URL.Query().Get("status"); want != "" {
 		kept := fs[:0]
 		for _, f := range fs {
-			if f.Status == want {
+			if string(f.Status) == want {
 				kept = append(kept, f)
 			}
 		}
@@ -93,22 +82,11 @@ func (s *Server) handleFilingsPage(w http.ResponseWriter, r *http.Request) {
 	}
 	groups := map[string][]filingView{}
 	for _, f := range fs {
-		groups[f.Status] = append(groups[f.Status], f)
+		groups[string(f.Status)] = append(groups[string(f.Status)], f)
 	}
 	s.render(w, http.StatusOK, "filings.html", map[string]any{
 		"Title": "备案", "Groups": groups, "Departments": s.Rules.Departments(),
 	})
-}
-
-// handleCreateBatchFiling prepares the filing of a finished batch.
-func (s *Server) handleCreateBatchFiling(w http.ResponseWriter, r *http.Request) {
-	f, err := s.Ledger.CreateBatchFiling(r.Context(), r.PathValue("id"), s.DueDate)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.Log.Info("filing prepared", "filing", f.ID, "batch", f.BatchID)
-	s.created(w, r, f)
 }
 
 // handleCreatePeriodFiling prepares a filing of one department's checks made

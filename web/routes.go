@@ -30,13 +30,11 @@ func (s *Server) routes() http.Handler {
 	handle("GET /filings/{id}", s.handleFilingPage)
 	handle("GET /filings/{id}/workbook", s.handleFilingWorkbook)
 	handle("POST /filings/{id}/submit", s.handleSubmitFiling)
-	handle("POST /batches/{id}/filing", s.handleCreateBatchFiling)
 	handle("GET /api/v1/filings", s.handleFilingsAPI)
 	handle("POST /api/v1/filings", s.handleCreatePeriodFiling)
 	handle("GET /api/v1/filings/{id}", s.handleFilingAPI)
 	handle("GET /api/v1/filings/{id}/workbook", s.handleFilingWorkbook)
 	handle("POST /api/v1/filings/{id}/submit", s.handleSubmitFiling)
-	handle("POST /api/v1/batches/{id}/filing", s.handleCreateBatchFiling)
 
 	// Captcha operators.
 	handle("GET /captcha", s.Captcha.HandleReviewPage)
