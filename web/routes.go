@@ -36,6 +36,13 @@ func (s *Server) routes() http.Handler {
 	handle("GET /api/v1/filings/{id}/workbook", s.handleFilingWorkbook)
 	handle("POST /api/v1/filings/{id}/submit", s.handleSubmitFiling)
 
+	// Ledger (台账): searched by POST, so no name or ID lands in a URL.
+	handle("GET /ledger", s.handleLedgerPage)
+	handle("POST /ledger", s.handleLedgerSearch)
+	handle("POST /ledger/export", s.handleLedgerExport)
+	handle("POST /api/v1/ledger/query", s.handleLedgerAPI)
+	handle("POST /api/v1/ledger/export", s.handleLedgerExport)
+
 	// Captcha operators.
 	handle("GET /captcha", s.Captcha.HandleReviewPage)
 	handle("GET /captcha/static/", s.Captcha.HandleStatic)

@@ -22,6 +22,7 @@ import (
 	"github.com/shixincheck/shixincheck/captcha"
 	"github.com/shixincheck/shixincheck/ledger"
 	"github.com/shixincheck/shixincheck/rules"
+	"github.com/shixincheck/shixincheck/workdays"
 )
 
 // testRedisDB is this package's Redis database: tests flush it, and only it.
@@ -33,6 +34,7 @@ type testServer struct {
 
 	mu       sync.Mutex
 	enqueued []int64
+	now      time.Time // the server's clock
 }
 
 func newTestServer(t *testing.T) *testServer {
@@ -49,7 +51,18 @@ func newTestServer(t *testing.T) *testServer {
 	}
 	t.Cleanup(func() { store.Close() })
 	ts := &testServer{ledger: store}
+	cal, err := workdays.New(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.now = time.Now()
 	srv := &Server{
+		Calendar: cal,
+		DueDate: func(done time.Time) (*time.Time, error) {
+			d, err := cal.AddWorkdays(done, 7)
+			return &d, err
+		},
+		Now: func() time.Time { return ts.now },
 		Ledger:  store,
 		Rules:   rules.Default(),
 		Captcha: captcha.New(rdb, captcha.Config{}),
