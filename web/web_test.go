@@ -62,7 +62,7 @@ func newTestServer(t *testing.T) *testServer {
 			d, err := cal.AddWorkdays(done, 7)
 			return &d, err
 		},
-		Now: func() time.Time { return ts.now },
+		Now:     func() time.Time { return ts.now },
 		Ledger:  store,
 		Rules:   rules.Default(),
 		Captcha: captcha.New(rdb, captcha.Config{}),
