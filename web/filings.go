@@ -180,10 +180,11 @@ func (s *Server) handleFilingPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, http.StatusOK, "filing.html", map[string]any{"Title": v.Title, "Filing": v, "Lines": lines, "Today": s.now().In(shanghai).Format("2006-01-02")})
 }
 
-// filingWorkbook writes a filing's workbook: full IDs and the records behind
-// each hit for the official filing, masked IDs for a copy to share.
-func filingWorkbook(f shixincheck.Filing, rows []ledger.Row, masked bool) ([]byte, error) {
-	wf := workbook.Filing{Unit: f.Unit, Handler: f.Handler, Phone: f.Phone, Records: true, MaskIDs: masked}
+// filingWorkbook writes a filing's workbook: full IDs for the official
+// filing, masked IDs for a copy to share; records adds the sheet of the
+// records behind each hit.
+func filingWorkbook(f shixincheck.Filing, rows []ledger.Row, masked, records bool) ([]byte, error) {
+	wf := workbook.Filing{Unit: f.Unit, Handler: f.Handler, Phone: f.Phone, Records: records, MaskIDs: masked}
 	for _, row := range rows {
 		c := row.Check
 		wf.Rows = append(wf.Rows, workbook.Row{
@@ -199,8 +200,9 @@ func filingWorkbook(f shixincheck.Filing, rows []ledger.Row, masked bool) ([]byt
 	return buf.Bytes(), nil
 }
 
-// handleFilingWorkbook serves a filing's workbook; once submitted, the
-// official copy is the one kept at submission, byte for byte.
+// handleFilingWorkbook serves a filing's workbook (masked=1: IDs masked;
+// records=0: without the sheet of records); once submitted, the official copy
+// is the one kept at submission, byte for byte.
 func (s *Server) handleFilingWorkbook(w http.ResponseWriter, r *http.Request) {
 	v, rows, err := s.loadFiling(r)
 	if err != nil {
@@ -208,11 +210,12 @@ func (s *Server) handleFilingWorkbook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	masked := r.URL.Query().Get("masked") == "1"
+	records := r.URL.Query().Get("records") != "0"
 	var data []byte
-	if v.State == shixincheck.FilingSubmitted && !masked {
+	if v.State == shixincheck.FilingSubmitted && !masked && records {
 		data, err = s.Ledger.SubmittedWorkbook(r.Context(), v.ID)
 	} else {
-		data, err = filingWorkbook(v.Filing, rows, masked)
+		data, err = filingWorkbook(v.Filing, rows, masked, records)
 	}
 	if err != nil {
 		s.fail(w, r, err)
@@ -249,7 +252,7 @@ func (s *Server) handleSubmitFiling(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, http.StatusUnprocessableEntity, "请填写报送人")
 		return
 	}
-	data, err := filingWorkbook(v.Filing, rows, false)
+	data, err := filingWorkbook(v.Filing, rows, false, true)
 	if err != nil {
 		s.fail(w, r, err)
 		return

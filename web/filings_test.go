@@ -95,8 +95,11 @@ func TestPeriodFilingDueOverdueSubmitted(t *testing.T) {
 	if bytes.Contains(masked, []byte("11010519491231002X")) || cellsContain(t, masked, "11010519491231002X") {
 		t.Error("masked workbook carries a full ID")
 	}
-	if !cellsContain(t, masked, "110105********002X") {
-		t.Error("masked workbook lacks the masked ID")
+	if !cellsContain(t, masked, "110105********002X") || !cellsContain(t, masked, "(2019)鄂0202执1号") {
+		t.Error("masked workbook lacks the masked ID or the records sheet")
+	}
+	if _, plain := ts.send(t, "GET", path+"?records=0", ""); cellsContain(t, plain, "(2019)鄂0202执1号") {
+		t.Error("records=0 still has the records sheet")
 	}
 
 	if code, _ := ts.send(t, "POST", fmt.Sprintf("/api/v1/filings/%d/submit", f.ID), `{"submitted_at":"2026-03-05","submitted_by":"王经办"}`); code != http.StatusUnprocessableEntity {
