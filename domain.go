@@ -21,14 +21,25 @@ type Batch struct {
 	Phone      string // 联系电话
 	CreatedAt  time.Time
 	ContentKey string // hash of the item, unit, day and rows: the same upload twice is one batch
+	Control    BatchControl
 }
+
+// BatchControl is what a clerk has asked of a batch.
+type BatchControl string
+
+const (
+	ControlActive    BatchControl = "active"    // checks run
+	ControlPaused    BatchControl = "paused"    // checks wait until resumed
+	ControlCancelled BatchControl = "cancelled" // unchecked candidates are dropped
+)
 
 // CandidateState tells where a candidate is in its check.
 type CandidateState string
 
 const (
 	StateQueued CandidateState = "queued" // waiting for, or in, a check
-	StateDone   CandidateState = "done"   // a check is recorded (whatever its outcome)
+	StateDone      CandidateState = "done"      // a check is recorded (whatever its outcome)
+	StateCancelled CandidateState = "cancelled" // its batch was cancelled before it was checked
 )
 
 // Candidate is one person of a batch. Name and IDNumber are personal data:

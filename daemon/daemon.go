@@ -125,7 +125,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (d *Daemon, err er
 	d.client = asynq.NewClient(asynqRedis)
 	d.inspector = asynq.NewInspector(asynqRedis)
 	m.WatchQueues(d.inspector)
-	enqueue := func(ctx context.Context, ids []int64) error { return jobs.Enqueue(ctx, d.client, ids, cfg.MaxRetry) }
+	tasks := &jobs.Queue{Client: d.client, Inspector: d.inspector, MaxRetry: cfg.MaxRetry}
 
 	rs, err := loadRules(cfg.Rules)
 	if err != nil {
@@ -162,9 +162,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (d *Daemon, err er
 		RetryDelayFunc:  jobs.RetryDelay,
 		Logger:          asynqLogger{log.With("part", "asynq")},
 		ShutdownTimeout: 10 * time.Second,
-		// A captcha no person answered in time uses up no retry: the check
-		// waits for people, however long they take.
-		IsFailure: func(err error) bool { return shixincheck.KindOf(err) != shixincheck.KindCaptchaUnanswered },
+		IsFailure:       jobs.IsFailure,
 	})
 	mux := asynq.NewServeMux()
 	mux.Handle(jobs.TypeCheck, handler)
@@ -174,7 +172,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (d *Daemon, err er
 
 	srv := &web.Server{
 		Ledger: d.ledger, Rules: rs, Captcha: d.queue, Metrics: m.Handler(),
-		Enqueue: enqueue, Instrument: m.Route, Log: log.With("part", "web"),
+		Tasks: tasks, Instrument: m.Route, Log: log.With("part", "web"),
 		Calendar: cal, DueDate: dueDate,
 	}
 	if d.listener, err = net.Listen("tcp", cfg.Listen); err != nil {
@@ -192,7 +190,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (d *Daemon, err er
 	d.wg.Add(1)
 	go func() {
 		defer d.wg.Done()
-		d.sweep(sweepCtx, enqueue, dueDate)
+		d.sweep(sweepCtx, tasks, dueDate)
 	}()
 	log.Info("shixincheck started", "url", d.URL(), "site", cfg.SiteURL, "tabs", cfg.Tabs, "demo", cfg.Demo)
 	return d, nil
@@ -205,12 +203,12 @@ func (d *Daemon) URL() string { return "http://" + d.listener.Addr().String() }
 // stable task ids make this harmless for candidates already queued), and
 // prepares the filing of every batch that has finished, so its deadline is
 // tracked from then on.
-func (d *Daemon) sweep(ctx context.Context, enqueue func(context.Context, []int64) error, due web.DueDate) {
+func (d *Daemon) sweep(ctx context.Context, tasks *jobs.Queue, due web.DueDate) {
 	t := time.NewTicker(sweepInterval)
 	defer t.Stop()
 	for tick := true; ; {
 		if tick {
-			if err := d.requeue(ctx, enqueue); err != nil && ctx.Err() == nil {
+			if err := d.requeue(ctx, tasks); err != nil && ctx.Err() == nil {
 				d.log.Error("sweep unfinished candidates", "err", err)
 			}
 		}
@@ -228,7 +226,7 @@ func (d *Daemon) sweep(ctx context.Context, enqueue func(context.Context, []int6
 	}
 }
 
-func (d *Daemon) requeue(ctx context.Context, enqueue func(context.Context, []int64) error) error {
+func (d *Daemon) requeue(ctx context.Context, tasks *jobs.Queue) error {
 	cands, err := d.ledger.Unfinished(ctx)
 	if err != nil || len(cands) == 0 {
 		return err
@@ -237,7 +235,7 @@ func (d *Daemon) requeue(ctx context.Context, enqueue func(context.Context, []in
 	for i, c := range cands {
 		ids[i] = c.ID
 	}
-	if err := enqueue(ctx, ids); err != nil {
+	if err := tasks.Enqueue(ctx, ids); err != nil {
 		return err
 	}
 	d.log.Info("unfinished candidates queued", "count", len(ids))

@@ -44,23 +44,54 @@ func NewCheckTask(candidateID int64, maxRetry int) (*asynq.Task, error) {
 	), nil
 }
 
+// Queue hands candidates' checks to asynq.
+type Queue struct {
+	Client    *asynq.Client
+	Inspector *asynq.Inspector
+	MaxRetry  int
+}
+
 // Enqueue queues a task per candidate. A task already in the queue (same id)
 // is left as it is: that is the point of the stable id.
-func Enqueue(ctx context.Context, client *asynq.Client, candidateIDs []int64, maxRetry int) error {
+func (q *Queue) Enqueue(ctx context.Context, candidateIDs []int64) error {
 	for _, id := range candidateIDs {
-		task, err := NewCheckTask(id, maxRetry)
+		task, err := NewCheckTask(id, q.MaxRetry)
 		if err != nil {
 			return err
 		}
-		if _, err := client.EnqueueContext(ctx, task); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		if _, err := q.Client.EnqueueContext(ctx, task); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 			return fmt.Errorf("jobs: enqueue candidate %d: %w", id, err)
 		}
 	}
 	return nil
 }
 
+// Wake runs the candidates' tasks now if they wait for a retry (a resumed
+// batch's). Tasks not waiting are left alone.
+func (q *Queue) Wake(candidateIDs []int64) {
+	for _, id := range candidateIDs {
+		q.Inspector.RunTask(queueName, TaskID(id))
+	}
+}
+
+// Drop deletes the candidates' tasks that are not running (a cancelled
+// batch's); a running one finds its candidate cancelled and records nothing.
+func (q *Queue) Drop(candidateIDs []int64) {
+	for _, id := range candidateIDs {
+		q.Inspector.DeleteTask(queueName, TaskID(id))
+	}
+}
+
+// queueName is asynq's queue of the check tasks.
+const queueName = "default"
+
+// ErrPaused is returned for a check whose batch a clerk paused: asynq holds
+// the task and offers it again later (see RetryDelay); no retry is used up.
+var ErrPaused = errors.New("jobs: batch paused")
+
 // Store is what the handler needs of the ledger.
 type Store interface {
+	Batch(ctx context.Context, id string) (shixincheck.Batch, error)
 	Candidate(ctx context.Context, id int64) (shixincheck.Candidate, error)
 	SaveCheck(ctx context.Context, c shixincheck.Check) (int64, bool, error)
 }
@@ -95,9 +126,16 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return fmt.Errorf("jobs: load candidate %d: %w", p.CandidateID, err)
 	}
-	if c.State == shixincheck.StateDone {
-		log.Info("already checked; task dropped")
+	if c.State != shixincheck.StateQueued {
+		log.Info("candidate not queued; task dropped", "state", c.State)
 		return nil
+	}
+	b, err := h.Store.Batch(ctx, c.BatchID)
+	if err != nil {
+		return fmt.Errorf("jobs: load batch: %w", err)
+	}
+	if b.Control == shixincheck.ControlPaused {
+		return ErrPaused
 	}
 
 	start := h.now()
@@ -165,10 +203,24 @@ func (h *Handler) now() time.Time {
 	return time.Now()
 }
 
+// PausedRecheck is how often a paused batch's tasks look again; resuming
+// also wakes them at once (Wake).
+const PausedRecheck = time.Minute
+
+// IsFailure tells asynq which errors use up a retry: a paused batch or a
+// captcha no person answered in time is nobody's failure, and the check waits
+// for people however long they take.
+func IsFailure(err error) bool {
+	return !errors.Is(err, ErrPaused) && shixincheck.KindOf(err) != shixincheck.KindCaptchaUnanswered
+}
+
 // RetryDelay spaces retries by what went wrong: a block calls for a long
 // cool-down (the site must never be hammered), a missing person for a short
 // wait, anything else for an exponential back-off.
 func RetryDelay(n int, err error, _ *asynq.Task) time.Duration {
+	if errors.Is(err, ErrPaused) {
+		return PausedRecheck
+	}
 	switch shixincheck.KindOf(err) {
 	case shixincheck.KindBlocked:
 		return time.Duration(5*(n+1)) * time.Minute

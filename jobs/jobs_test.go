@@ -68,6 +68,7 @@ func (f fixture) run(t *testing.T, h *jobs.Handler, want int) {
 	srv := asynq.NewServer(asynq.RedisClientOpt{Addr: "127.0.0.1:6379", DB: testRedisDB}, asynq.Config{
 		Concurrency:              2,
 		RetryDelayFunc:           func(int, error, *asynq.Task) time.Duration { return 10 * time.Millisecond },
+		IsFailure:                jobs.IsFailure,
 		DelayedTaskCheckInterval: 50 * time.Millisecond,
 		TaskCheckInterval:        20 * time.Millisecond,
 		LogLevel:                 asynq.FatalLevel,
@@ -92,6 +93,10 @@ func (f fixture) run(t *testing.T, h *jobs.Handler, want int) {
 	t.Fatalf("checks not recorded in time")
 }
 
+func (f fixture) queue(maxRetry int) *jobs.Queue {
+	return &jobs.Queue{Client: f.client, MaxRetry: maxRetry}
+}
+
 func (f fixture) ids() []int64 {
 	var ids []int64
 	for _, c := range f.cands {
@@ -110,7 +115,7 @@ func TestChecksGetTheirMeasures(t *testing.T) {
 		return shixincheck.SiteResult{Site: "classic", QueriedAt: time.Now(), TotalSize: 1,
 			Records: []shixincheck.Record{{Name: name, CardNum: "1101051949****002X", Match: shixincheck.MatchHit}}}, nil
 	})
-	if err := jobs.Enqueue(context.Background(), f.client, f.ids(), 3); err != nil {
+	if err := f.queue(3).Enqueue(context.Background(), f.ids()); err != nil {
 		t.Fatal(err)
 	}
 	f.run(t, handler(f, site), 3)
@@ -138,13 +143,13 @@ func TestStableTaskIDChecksOnce(t *testing.T) {
 		return shixincheck.SiteResult{Site: "classic", QueriedAt: time.Now()}, nil
 	})
 	for range 3 { // a re-upload, a sweep and a restart all enqueue the same task
-		if err := jobs.Enqueue(context.Background(), f.client, f.ids(), 3); err != nil {
+		if err := f.queue(3).Enqueue(context.Background(), f.ids()); err != nil {
 			t.Fatal(err)
 		}
 	}
 	f.run(t, handler(f, site), 1)
 	// Once recorded, a late duplicate delivery is dropped without a second search.
-	if err := jobs.Enqueue(context.Background(), f.client, f.ids(), 3); err != nil {
+	if err := f.queue(3).Enqueue(context.Background(), f.ids()); err != nil {
 		t.Fatal(err)
 	}
 	f.run(t, handler(f, site), 1)
@@ -170,7 +175,7 @@ func TestFailureIsRetriedThenRecordedForAPerson(t *testing.T) {
 		mu.Unlock()
 		return shixincheck.SiteResult{Site: "classic"}, shixincheck.Errorf(shixincheck.KindBlocked, "412 from the site")
 	})
-	if err := jobs.Enqueue(context.Background(), f.client, f.ids(), 2); err != nil {
+	if err := f.queue(2).Enqueue(context.Background(), f.ids()); err != nil {
 		t.Fatal(err)
 	}
 	f.run(t, handler(f, site), 1)
@@ -194,5 +199,50 @@ func TestRetryDelayCoolsDownAfterABlock(t *testing.T) {
 	}
 	if jobs.RetryDelay(20, errors.New("x"), nil) > 15*time.Minute {
 		t.Errorf("back-off unbounded")
+	}
+}
+
+func TestPausedBatchWaitsWithoutUsingRetries(t *testing.T) {
+	f := setup(t, "公职人员招录（聘）及考核")
+	ctx := context.Background()
+	var mu sync.Mutex
+	calls := 0
+	site := checkerFunc(func(ctx context.Context, name, id string) (shixincheck.SiteResult, error) {
+		mu.Lock()
+		calls++
+		mu.Unlock()
+		return shixincheck.SiteResult{Site: "classic", QueriedAt: time.Now()}, nil
+	})
+	if _, err := f.store.SetControl(ctx, "b1", shixincheck.ControlPaused); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.queue(1).Enqueue(ctx, f.ids()); err != nil {
+		t.Fatal(err)
+	}
+	// Resume after the task has been offered (and put back) several times:
+	// with MaxRetry 1, a pause that used up retries would archive it.
+	go func() {
+		time.Sleep(500 * time.Millisecond)
+		mu.Lock()
+		defer mu.Unlock()
+		if calls != 0 {
+			t.Errorf("paused batch searched %d times", calls)
+		}
+		f.store.SetControl(ctx, "b1", shixincheck.ControlActive)
+	}()
+	f.run(t, handler(f, site), 1)
+	mu.Lock()
+	defer mu.Unlock()
+	if calls != 1 {
+		t.Errorf("site searched %d times after resume, want 1", calls)
+	}
+}
+
+func TestRetryDelayOfAPause(t *testing.T) {
+	if d := jobs.RetryDelay(3, jobs.ErrPaused, nil); d != jobs.PausedRecheck {
+		t.Errorf("paused: %v", d)
+	}
+	if jobs.IsFailure(jobs.ErrPaused) || jobs.IsFailure(shixincheck.Errorf(shixincheck.KindCaptchaUnanswered, "x")) || !jobs.IsFailure(shixincheck.Errorf(shixincheck.KindBlocked, "x")) {
+		t.Error("IsFailure: a pause and an unanswered captcha use no retry; a block does")
 	}
 }

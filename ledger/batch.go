@@ -10,7 +10,7 @@ import (
 	shixincheck "github.com/shixincheck/shixincheck"
 )
 
-const batchCols = `batches.id, batches.item, batches.unit, batches.handler, batches.phone, batches.created_at, batches.content_key`
+const batchCols = `batches.id, batches.item, batches.unit, batches.handler, batches.phone, batches.created_at, batches.content_key, batches.control`
 
 func scanBatch(sc scanner) (shixincheck.Batch, error) {
 	var b shixincheck.Batch
@@ -21,7 +21,7 @@ func scanBatch(sc scanner) (shixincheck.Batch, error) {
 
 // batchDest is where batchCols scan into; the caller makes CreatedAt UTC.
 func batchDest(b *shixincheck.Batch) []any {
-	return []any{&b.ID, &b.Item, &b.Unit, &b.Handler, &b.Phone, &b.CreatedAt, &b.ContentKey}
+	return []any{&b.ID, &b.Item, &b.Unit, &b.Handler, &b.Phone, &b.CreatedAt, &b.ContentKey, &b.Control}
 }
 
 // Personal data. Every read and write of candidates.name and
@@ -73,9 +73,10 @@ func (s *Store) CreateBatch(ctx context.Context, b shixincheck.Batch, cands []sh
 	}
 	defer tx.Rollback()
 
-	res, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO batches (id, item, unit, handler, phone, created_at, content_key)
-		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (content_key) DO NOTHING`),
-		b.ID, b.Item, b.Unit, b.Handler, b.Phone, b.CreatedAt, b.ContentKey)
+	b.Control = shixincheck.ControlActive
+	res, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO batches (id, item, unit, handler, phone, created_at, content_key, control)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (content_key) DO NOTHING`),
+		b.ID, b.Item, b.Unit, b.Handler, b.Phone, b.CreatedAt, b.ContentKey, b.Control)
 	if err != nil {
 		return shixincheck.Batch{}, nil, false, fmt.Errorf("ledger: create batch: %w", err)
 	}

@@ -21,7 +21,8 @@ const latestCheck = `LEFT JOIN checks k ON candidates.state = ?
 // SaveCheck records a finished check and marks its candidate done, in one
 // transaction. If the candidate is already done (a duplicate delivery of the
 // same task), it writes nothing and returns the ID of the check that counts,
-// with saved=false. An unknown candidate is ErrNotFound.
+// with saved=false; likewise for a candidate whose batch was cancelled. An
+// unknown candidate is ErrNotFound.
 func (s *Store) SaveCheck(ctx context.Context, c shixincheck.Check) (id int64, saved bool, err error) {
 	switch c.Outcome {
 	case shixincheck.OutcomeListed, shixincheck.OutcomeClear, shixincheck.OutcomeReview, shixincheck.OutcomeFailed:
@@ -51,13 +52,17 @@ func (s *Store) SaveCheck(ctx context.Context, c shixincheck.Check) (id int64, s
 	}
 	if n == 0 {
 		var existing sql.NullInt64
-		err := tx.QueryRowContext(ctx, s.rebind(`SELECT (SELECT MAX(l.id) FROM checks l WHERE l.candidate_id = candidates.id)
-			FROM candidates WHERE id = ?`), c.CandidateID).Scan(&existing)
+		var state shixincheck.CandidateState
+		err := tx.QueryRowContext(ctx, s.rebind(`SELECT (SELECT MAX(l.id) FROM checks l WHERE l.candidate_id = candidates.id), state
+			FROM candidates WHERE id = ?`), c.CandidateID).Scan(&existing, &state)
 		if errors.Is(err, sql.ErrNoRows) {
 			return 0, false, ErrNotFound
 		}
 		if err != nil {
 			return 0, false, fmt.Errorf("ledger: save check: existing: %w", err)
+		}
+		if state == shixincheck.StateCancelled { // its batch was cancelled meanwhile: nothing to record
+			return existing.Int64, false, nil
 		}
 		if !existing.Valid {
 			return 0, false, fmt.Errorf("ledger: save check: candidate %d is done but has no check", c.CandidateID)
@@ -167,7 +172,8 @@ type Progress struct {
 	Clear  int `json:"clear"`
 	Review int `json:"review"`
 	Failed int `json:"failed"`
-	Hits   int `json:"hits"` // records that are the candidates' own, summed
+	Hits      int `json:"hits"`      // records that are the candidates' own, summed
+	Cancelled int `json:"cancelled"` // not checked: the batch was cancelled
 }
 
 // Progress returns the counts of a batch.
@@ -182,12 +188,13 @@ func (s *Store) Progress(ctx context.Context, batchID string) (Progress, error) 
 			COALESCE(SUM(CASE WHEN k.outcome = ? THEN 1 ELSE 0 END), 0),
 			COALESCE(SUM(CASE WHEN k.outcome = ? THEN 1 ELSE 0 END), 0),
 			COALESCE(SUM(CASE WHEN k.outcome = ? THEN 1 ELSE 0 END), 0),
-			COALESCE(SUM(k.hit_count), 0)
+			COALESCE(SUM(k.hit_count), 0),
+			COALESCE(SUM(CASE WHEN candidates.state = ? THEN 1 ELSE 0 END), 0)
 		FROM candidates `+latestCheck+`
 		WHERE candidates.batch_id = ?`),
 		shixincheck.OutcomeListed, shixincheck.OutcomeClear, shixincheck.OutcomeReview, shixincheck.OutcomeFailed,
-		shixincheck.StateDone, batchID,
-	).Scan(&p.Total, &p.Done, &p.Listed, &p.Clear, &p.Review, &p.Failed, &p.Hits)
+		shixincheck.StateCancelled, shixincheck.StateDone, batchID,
+	).Scan(&p.Total, &p.Done, &p.Listed, &p.Clear, &p.Review, &p.Failed, &p.Hits, &p.Cancelled)
 	if err != nil {
 		return Progress{}, fmt.Errorf("ledger: progress: %w", err)
 	}

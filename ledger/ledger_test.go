@@ -101,7 +101,7 @@ func newStore(t *testing.T, fresh factory) *Store {
 func testBatch(id string, created time.Time) shixincheck.Batch {
 	return shixincheck.Batch{
 		ID: id, Item: "评优评先", Unit: "某区人社局", Handler: "王经办", Phone: "027-12345678",
-		CreatedAt: created, ContentKey: "key-" + id,
+		CreatedAt: created, ContentKey: "key-" + id, Control: shixincheck.ControlActive,
 	}
 }
 

@@ -114,4 +114,8 @@ var postgresMigrations = []string{
 		filing_id BIGINT NOT NULL REFERENCES filings (id) ON DELETE CASCADE
 	);
 	CREATE INDEX filing_checks_filing ON filing_checks (filing_id);`,
+
+	// 3: a clerk steers a batch: control is active, paused or cancelled; a
+	// cancelled batch's unchecked candidates get state cancelled.
+	`ALTER TABLE batches ADD COLUMN control TEXT NOT NULL DEFAULT 'active';`,
 }

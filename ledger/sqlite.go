@@ -135,4 +135,8 @@ var sqliteMigrations = []string{
 		filing_id INTEGER NOT NULL REFERENCES filings (id) ON DELETE CASCADE
 	);
 	CREATE INDEX filing_checks_filing ON filing_checks (filing_id);`,
+
+	// 3: a clerk steers a batch: control is active, paused or cancelled; a
+	// cancelled batch's unchecked candidates get state cancelled.
+	`ALTER TABLE batches ADD COLUMN control TEXT NOT NULL DEFAULT 'active';`,
 }

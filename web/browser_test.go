@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/go-rod/rod"
 	"github.com/go-rod/rod/lib/launcher"
+
+	shixincheck "github.com/shixincheck/shixincheck"
 )
 
 // TestUploadPagesInChromium drives the clerk's pages in a real browser: a bad
@@ -60,10 +63,59 @@ func TestUploadPagesInChromium(t *testing.T) {
 	if !strings.Contains(rows, "张*") || !strings.Contains(rows, "110105********002X") || strings.Contains(rows, "11010519491231002X") {
 		t.Errorf("candidates table = %q", rows)
 	}
-	if page.MustElement("#state").MustText() != "核查中" {
-		t.Errorf("state = %q", page.MustElement("#state").MustText())
+	state := func() string { return page.MustElement("#state").MustText() }
+	if state() != "排队中" {
+		t.Errorf("state = %q", state())
 	}
-	if href := page.MustElement(`a.button`).MustProperty("href").String(); !strings.Contains(href, "/workbook") {
+	if href := page.MustElement(`a#download`).MustProperty("href").String(); !strings.Contains(href, "/workbook") {
 		t.Errorf("download link = %q", href)
+	}
+
+	// Pause and resume with the page's buttons.
+	click := func(sel string) {
+		wait := page.MustWaitNavigation()
+		page.MustElement(sel).MustClick()
+		wait()
+	}
+	if page.MustElement("#resume").MustVisible() {
+		t.Error("resume offered for a running batch")
+	}
+	click("#pause")
+	if state() != "已暂停" || !page.MustElement("#resume").MustVisible() || page.MustElement("#pause").MustVisible() {
+		t.Errorf("after pause: state %q", state())
+	}
+	click("#resume")
+	if state() != "排队中" {
+		t.Errorf("after resume: state %q", state())
+	}
+
+	// Checks recorded behind the page's back show up without a reload.
+	page.MustEval(`() => { window.sameDocument = true }`)
+	id := page.MustElement("#batch").MustAttribute("data-id")
+	cands, _ := ts.ledger.Candidates(context.Background(), *id)
+	for i, c := range cands {
+		check := shixincheck.Check{CandidateID: c.ID, QueriedAt: time.Now(), Channel: shixincheck.Channel, Site: "classic",
+			Outcome: shixincheck.OutcomeClear, Measure: "同等条件优先推荐", RuleVersion: "seed"}
+		if i == 1 {
+			check.Outcome, check.ErrorKind, check.Measure = shixincheck.OutcomeFailed, shixincheck.KindBlocked, shixincheck.NeedsPerson
+		}
+		ts.ledger.SaveCheck(context.Background(), check)
+	}
+	page.Timeout(15 * time.Second).MustWait(`() => document.getElementById("state").textContent.startsWith("已完成")`)
+	if !page.MustEval(`() => window.sameDocument === true`).Bool() {
+		t.Error("the page reloaded instead of updating in place")
+	}
+	counts := page.MustElement("#counts").MustText()
+	if !strings.Contains(counts, "已完成 2 / 2") || !strings.Contains(page.MustElement("#candidates").MustText(), "查询未完成") {
+		t.Errorf("counts = %q", counts)
+	}
+	// Retry the failed one.
+	if !page.MustElement("#retry").MustVisible() {
+		t.Fatal("no retry button for a batch with a failed check")
+	}
+	before := len(ts.enqueued)
+	click("#retry")
+	if state() != "核查中" || len(ts.enqueued) != before+1 || ts.enqueued[before] != cands[1].ID {
+		t.Errorf("after retry: state %q, enqueued %v", state(), ts.enqueued[before:])
 	}
 }

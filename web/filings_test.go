@@ -196,3 +196,40 @@ func TestLedgerSearchHistoryAndExport(t *testing.T) {
 		t.Error("masked export carries a full ID")
 	}
 }
+
+func TestCancelPauseAndFilter(t *testing.T) {
+	ts := newTestServer(t)
+	_, out := ts.postBatch(t, goodFields, "list.csv", goodCSV)
+	id := out["id"].(string)
+	code, body := ts.send(t, "POST", "/api/v1/batches/"+id+"/pause", "")
+	var v batchView
+	json.Unmarshal(body, &v)
+	if code != http.StatusOK || v.State != statePaused {
+		t.Fatalf("pause: %d %s", code, body)
+	}
+	_, body = ts.send(t, "GET", "/api/v1/batches?state=paused", "")
+	if !strings.Contains(string(body), id) {
+		t.Errorf("paused filter misses the batch: %s", body)
+	}
+	_, body = ts.send(t, "GET", "/api/v1/batches?state=done", "")
+	if strings.Contains(string(body), id) {
+		t.Errorf("done filter lists a paused batch: %s", body)
+	}
+	if code, _ := ts.send(t, "GET", "/api/v1/batches?state=sleeping", ""); code != http.StatusUnprocessableEntity {
+		t.Errorf("unknown state filter: %d", code)
+	}
+	code, body = ts.send(t, "POST", "/api/v1/batches/"+id+"/cancel", "")
+	json.Unmarshal(body, &v)
+	if code != http.StatusOK || v.State != stateCancelled || v.Progress.Cancelled != 2 || len(ts.dropped) != 2 {
+		t.Fatalf("cancel: %d %s, dropped %v", code, body, ts.dropped)
+	}
+	for _, action := range []string{"pause", "resume", "retry-failed"} {
+		if code, _ := ts.send(t, "POST", "/api/v1/batches/"+id+"/"+action, ""); code != http.StatusConflict {
+			t.Errorf("%s on a cancelled batch: %d, want 409", action, code)
+		}
+	}
+	// A cancelled batch's workbook is final.
+	if code, _ := ts.send(t, "GET", "/api/v1/batches/"+id+"/workbook", ""); code != http.StatusOK {
+		t.Errorf("workbook of a cancelled batch: %d", code)
+	}
+}

@@ -43,27 +43,23 @@ func (s *Server) render(w http.ResponseWriter, code int, name string, data any) 
 type batchesPage struct {
 	Title    string
 	Items    []string
+	States   map[string]string
 	Batches  []batchView
+	Filter   batchFilter
 	Problems roster.Problems
 	Form     map[string]string
+	Error    string
 }
 
 func (s *Server) batchesPage(r *http.Request) (batchesPage, error) {
-	page := batchesPage{Title: "批次", Items: s.Rules.Names(), Form: map[string]string{}}
-	batches, err := s.Ledger.Batches(r.Context(), 50)
+	page := batchesPage{Title: "批次", Items: s.Rules.Names(), States: stateText, Form: map[string]string{}}
+	f, err := parseBatchFilter(r.URL.Query())
 	if err != nil {
-		return page, err
+		page.Error = err.Error()
 	}
-	for _, b := range batches {
-		p, err := s.Ledger.Progress(r.Context(), b.ID)
-		if err != nil {
-			return page, err
-		}
-		v := batchView{ID: b.ID, Item: b.Item, Unit: b.Unit, Handler: b.Handler, CreatedAt: b.CreatedAt, Progress: p}
-		v.State, v.StateText = batchState(p)
-		page.Batches = append(page.Batches, v)
-	}
-	return page, nil
+	page.Filter = f
+	page.Batches, err = s.batches(r.Context(), f)
+	return page, err
 }
 
 func (s *Server) handleBatchesPage(w http.ResponseWriter, r *http.Request) {

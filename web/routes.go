@@ -4,10 +4,13 @@ import (
 	"net/http"
 )
 
-// routes lists every route of the daemon in one place.
+// routes lists every route of the daemon in one place. It keeps the
+// patterns in s.patterns, so a test can hold them against the API document.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
+	s.patterns = nil
 	handle := func(pattern string, h http.HandlerFunc) {
+		s.patterns = append(s.patterns, pattern)
 		mux.Handle(pattern, s.route(pattern, h))
 	}
 
@@ -20,7 +23,16 @@ func (s *Server) routes() http.Handler {
 	handle("POST /batches", s.handleUploadForm)
 	handle("GET /batches/{id}", s.handleBatchPage)
 	handle("GET /batches/{id}/workbook", s.handleWorkbook)
+	handle("POST /batches/{id}/pause", s.handlePause)
+	handle("POST /batches/{id}/resume", s.handleResume)
+	handle("POST /batches/{id}/cancel", s.handleCancel)
+	handle("POST /batches/{id}/retry-failed", s.handleRetryFailed)
+	handle("GET /api/v1/batches", s.handleBatchesAPI)
 	handle("POST /api/v1/batches", s.handleUploadAPI)
+	handle("POST /api/v1/batches/{id}/pause", s.handlePause)
+	handle("POST /api/v1/batches/{id}/resume", s.handleResume)
+	handle("POST /api/v1/batches/{id}/cancel", s.handleCancel)
+	handle("POST /api/v1/batches/{id}/retry-failed", s.handleRetryFailed)
 	handle("GET /api/v1/batches/{id}", s.handleBatchAPI)
 	handle("GET /api/v1/batches/{id}/workbook", s.handleWorkbook)
 
@@ -48,6 +60,7 @@ func (s *Server) routes() http.Handler {
 	handle("GET /captcha/static/", s.Captcha.HandleStatic)
 	handle("GET /api/v1/captcha/next", s.Captcha.HandleNext)
 	handle("POST /api/v1/captcha/{id}", s.Captcha.HandleAnswer)
+
 
 	// Admin.
 	handle("GET /metrics", s.Metrics.ServeHTTP)

@@ -37,8 +37,7 @@ type Server struct {
 	Rules   *rules.Rules
 	Captcha *captcha.Queue
 	Metrics http.Handler
-	// Enqueue queues the checks of the given candidates.
-	Enqueue func(ctx context.Context, candidateIDs []int64) error
+	Tasks   Tasks
 	// Calendar counts working days; DueDate gives a filing's deadline.
 	Calendar *workdays.Calendar
 	DueDate  DueDate
@@ -46,6 +45,15 @@ type Server struct {
 	Instrument func(pattern string, h http.Handler) http.Handler
 	Log        *slog.Logger
 	Now        func() time.Time
+
+	patterns []string // every route's pattern, as routes registered them
+}
+
+// Tasks is the queue of the candidates' checks.
+type Tasks interface {
+	Enqueue(ctx context.Context, candidateIDs []int64) error
+	Wake(candidateIDs []int64) // run now the tasks of a resumed batch
+	Drop(candidateIDs []int64) // delete the tasks of a cancelled batch
 }
 
 // Handler returns the daemon's HTTP handler.
@@ -175,7 +183,7 @@ func (s *Server) submit(ctx context.Context, u upload) (shixincheck.Batch, bool,
 		}
 	}
 	// The batch is stored: if queueing fails now, the daemon's sweep queues it later.
-	if err := s.Enqueue(ctx, ids); err != nil {
+	if err := s.Tasks.Enqueue(ctx, ids); err != nil {
 		s.Log.Error("enqueue batch", "batch", b.ID, "err", err)
 	}
 	s.Log.Info("batch submitted", "batch", b.ID, "candidates", len(cands), "created", created)
@@ -184,16 +192,17 @@ func (s *Server) submit(ctx context.Context, u upload) (shixincheck.Batch, bool,
 
 // batchView is a batch with its progress and each candidate's result, masked.
 type batchView struct {
-	ID             string          `json:"id"`
-	Item           string          `json:"item"`
-	Unit           string          `json:"unit"`
-	Handler        string          `json:"handler"`
-	CreatedAt      time.Time       `json:"created_at"`
-	State          string          `json:"state"`
-	StateText      string          `json:"state_text"`
-	Progress       ledger.Progress `json:"progress"`
-	CaptchaBacklog int64           `json:"captcha_backlog"`
-	Candidates     []candidateView `json:"candidates"`
+	ID             string                   `json:"id"`
+	Item           string                   `json:"item"`
+	Unit           string                   `json:"unit"`
+	Handler        string                   `json:"handler"`
+	CreatedAt      time.Time                `json:"created_at"`
+	Control        shixincheck.BatchControl `json:"control"`
+	State          string                   `json:"state"`
+	StateText      string                   `json:"state_text"`
+	Progress       ledger.Progress          `json:"progress"`
+	CaptchaBacklog int64                    `json:"captcha_backlog"`
+	Candidates     []candidateView          `json:"candidates"`
 }
 
 type candidateView struct {
@@ -223,11 +232,7 @@ func (s *Server) loadBatch(ctx context.Context, id string) (batchView, []ledger.
 	if err != nil {
 		return batchView{}, nil, fmt.Errorf("web: load progress: %w", err)
 	}
-	v := batchView{ID: b.ID, Item: b.Item, Unit: b.Unit, Handler: b.Handler, CreatedAt: b.CreatedAt, Progress: p}
-	v.State, v.StateText = batchState(p)
-	if backlog, err := s.Captcha.Backlog(ctx); err == nil {
-		v.CaptchaBacklog = backlog
-	}
+	v := s.summary(ctx, b, p)
 	for _, e := range entries {
 		cv := candidateView{
 			Row: e.Candidate.Row, Name: shixincheck.MaskName(e.Candidate.Name), IDNumber: shixincheck.MaskID(e.Candidate.IDNumber),
@@ -244,16 +249,64 @@ func (s *Server) loadBatch(ctx context.Context, id string) (batchView, []ledger.
 	return v, entries, nil
 }
 
-// batchState names the batch's state for clerks, from its progress.
-func batchState(p ledger.Progress) (state, text string) {
-	switch {
-	case p.Done < p.Total:
-		return "running", "核查中"
-	case p.Failed+p.Review > 0:
-		return "done_with_failures", "已完成（有需人工核查的记录）"
-	default:
-		return "done", "已完成"
+// summary is a batch's view without its candidates.
+func (s *Server) summary(ctx context.Context, b shixincheck.Batch, p ledger.Progress) batchView {
+	v := batchView{ID: b.ID, Item: b.Item, Unit: b.Unit, Handler: b.Handler, CreatedAt: b.CreatedAt, Control: b.Control, Progress: p}
+	if backlog, err := s.Captcha.Backlog(ctx); err == nil {
+		v.CaptchaBacklog = backlog
 	}
+	v.State = batchState(b.Control, p, v.CaptchaBacklog)
+	v.StateText = stateText[v.State]
+	return v
+}
+
+// Batch states as a clerk reads them. ("validating" is the upload itself:
+// a batch exists only once its whole file is read and valid.)
+const (
+	stateQueued           = "queued"
+	stateRunning          = "running"
+	stateWaitingCaptcha   = "waiting_captcha"
+	statePaused           = "paused"
+	stateDone             = "done"
+	stateDoneWithFailures = "done_with_failures"
+	stateCancelled        = "cancelled"
+)
+
+var stateText = map[string]string{
+	stateQueued:           "排队中",
+	stateRunning:          "核查中",
+	stateWaitingCaptcha:   "等待验证码",
+	statePaused:           "已暂停",
+	stateDone:             "已完成",
+	stateDoneWithFailures: "已完成（有需人工核查的记录）",
+	stateCancelled:        "已取消",
+}
+
+// batchState derives a batch's state from what the clerk asked, its progress
+// and the captcha backlog (captchas are not tied to a batch: a running batch
+// with people's captchas pending is waiting for them).
+func batchState(c shixincheck.BatchControl, p ledger.Progress, backlog int64) string {
+	switch {
+	case c == shixincheck.ControlCancelled:
+		return stateCancelled
+	case p.Done == p.Total && p.Failed+p.Review > 0:
+		return stateDoneWithFailures
+	case p.Done == p.Total:
+		return stateDone
+	case c == shixincheck.ControlPaused:
+		return statePaused
+	case backlog > 0:
+		return stateWaitingCaptcha
+	case p.Done == 0:
+		return stateQueued
+	default:
+		return stateRunning
+	}
+}
+
+// finished tells whether a batch's checks are over (done or cancelled).
+func (v batchView) finished() bool {
+	return v.State == stateDone || v.State == stateDoneWithFailures || v.State == stateCancelled
 }
 
 // filing builds the filing workbook of a batch from its recorded checks.
@@ -280,7 +333,7 @@ func (s *Server) handleWorkbook(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if v.State == "running" && r.URL.Query().Get("partial") != "1" {
+	if !v.finished() && r.URL.Query().Get("partial") != "1" {
 		s.writeError(w, r, http.StatusConflict, "批次尚未核查完毕：完成后再下载登记表（或加参数 partial=1 下载已完成部分）")
 		return
 	}

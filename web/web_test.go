@@ -34,6 +34,8 @@ type testServer struct {
 
 	mu       sync.Mutex
 	enqueued []int64
+	woken    []int64
+	dropped  []int64
 	now      time.Time // the server's clock
 }
 
@@ -67,17 +69,32 @@ func newTestServer(t *testing.T) *testServer {
 		Rules:   rules.Default(),
 		Captcha: captcha.New(rdb, captcha.Config{}),
 		Metrics: http.NotFoundHandler(),
-		Enqueue: func(ctx context.Context, ids []int64) error {
-			ts.mu.Lock()
-			defer ts.mu.Unlock()
-			ts.enqueued = append(ts.enqueued, ids...)
-			return nil
-		},
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Tasks:   ts,
+		Log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	ts.Server = httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	return ts
+}
+
+// testServer stands in for asynq's queue: it records what it is asked.
+func (ts *testServer) Enqueue(ctx context.Context, ids []int64) error {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	ts.enqueued = append(ts.enqueued, ids...)
+	return nil
+}
+
+func (ts *testServer) Wake(ids []int64) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	ts.woken = append(ts.woken, ids...)
+}
+
+func (ts *testServer) Drop(ids []int64) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	ts.dropped = append(ts.dropped, ids...)
 }
 
 func multipartBody(t *testing.T, fields map[string]string, filename, content string) (*bytes.Buffer, string) {
@@ -146,7 +163,7 @@ func TestUploadCreatesBatchAndQueuesEveryone(t *testing.T) {
 	defer resp.Body.Close()
 	var v batchView
 	json.NewDecoder(resp.Body).Decode(&v)
-	if v.State != "running" || v.Progress.Total != 2 || len(v.Candidates) != 2 {
+	if v.State != "queued" || v.Progress.Total != 2 || len(v.Candidates) != 2 {
 		t.Fatalf("batch view = %+v", v)
 	}
 	if c := v.Candidates[0]; c.Name != "张*" || c.IDNumber != "110105********002X" || c.Row != 2 {
