@@ -37,7 +37,7 @@ const (
 type CandidateState string
 
 const (
-	StateQueued CandidateState = "queued" // waiting for, or in, a check
+	StateQueued    CandidateState = "queued"    // waiting for, or in, a check
 	StateDone      CandidateState = "done"      // a check is recorded (whatever its outcome)
 	StateCancelled CandidateState = "cancelled" // its batch was cancelled before it was checked
 )

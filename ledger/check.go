@@ -166,12 +166,12 @@ func (s *Store) Evidence(ctx context.Context, checkID int64) ([]byte, error) {
 // Progress counts a batch's candidates: Done is those with a check; Listed,
 // Clear, Review and Failed split Done by outcome; Hits sums their HitCount.
 type Progress struct {
-	Total  int `json:"total"`
-	Done   int `json:"done"`
-	Listed int `json:"listed"`
-	Clear  int `json:"clear"`
-	Review int `json:"review"`
-	Failed int `json:"failed"`
+	Total     int `json:"total"`
+	Done      int `json:"done"`
+	Listed    int `json:"listed"`
+	Clear     int `json:"clear"`
+	Review    int `json:"review"`
+	Failed    int `json:"failed"`
 	Hits      int `json:"hits"`      // records that are the candidates' own, summed
 	Cancelled int `json:"cancelled"` // not checked: the batch was cancelled
 }
