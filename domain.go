@@ -166,16 +166,59 @@ func ResultText(o Outcome, hits int) string {
 // Challenge is a captcha shown to a person.
 type Challenge struct {
 	Site  string // site profile asking
-	Image []byte // PNG as the browser showed it
+	Image []byte // PNG as the browser showed it: the captcha image, or a picture of the whole widget box
 	// SiteRef is the site's own id of this captcha (classic: the 32-char captchaId).
 	// It is no personal data; the simulator's side door answers by it, so a test can act as the person.
 	SiteRef string
+	// Kind says how a person answers: ChallengeText (type the characters) or
+	// ChallengeInteractive (act on the picture: click, drag; see Action).
+	Kind ChallengeKind
+	// Width and Height are the widget's size in CSS pixels: action points are
+	// in that space, from the picture's top-left corner, whatever its pixel size.
+	Width, Height float64
+	// Session ties the rounds of one interactive verification together: after a
+	// person's actions are replayed, the new picture comes back as the next
+	// round, offered first to the same person.
+	Session string
 }
+
+// ChallengeKind is how a person answers a challenge.
+type ChallengeKind string
+
+const (
+	ChallengeText        ChallengeKind = "text"
+	ChallengeInteractive ChallengeKind = "interactive"
+)
 
 // Solution is a person's answer to a Challenge.
 type Solution struct {
 	ChallengeID string
-	Text        string
+	Text        string   // a text challenge's answer
+	Actions     []Action // an interactive challenge's answer, replayed in order
+}
+
+// Action is one thing a person did on an interactive challenge's picture.
+type Action struct {
+	Type   ActionType `json:"type"`
+	Points []Point    `json:"points,omitempty"` // click: one point; drag: the whole trajectory, press to release
+	Text   string     `json:"text,omitempty"`   // type: the keys typed
+}
+
+// ActionType names an Action.
+type ActionType string
+
+const (
+	ActionClick    ActionType = "click"
+	ActionDrag     ActionType = "drag"
+	ActionTypeText ActionType = "type"
+)
+
+// Point is a position on a challenge's picture in CSS pixels from its
+// top-left corner, at T milliseconds after the action began.
+type Point struct {
+	X float64 `json:"x"`
+	Y float64 `json:"y"`
+	T int     `json:"t"`
 }
 
 // ErrCaptchaRefresh is returned by a solver when the person asked for another image.
