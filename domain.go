@@ -95,12 +95,21 @@ type Record struct {
 
 // SiteResult is what the scraper read from the site for one candidate.
 type SiteResult struct {
-	Site      string    // site profile that ran the search ("classic", "gkw")
-	QueriedAt time.Time // when the site answered the search
-	TotalSize int       // number of records the site reported for the search
-	Records   []Record  // every record of every page, each with its Match
-	Evidence  []byte    // the site's raw answers, as JSON, kept as evidence
-	Captchas  int       // captchas a person solved for this check
+	Site      string         // site profile that ran the search ("classic", "gkw")
+	QueriedAt time.Time      // when the site answered the search
+	TotalSize int            // number of records the site reported for the search
+	Records   []Record       // every record of every page, each with its Match
+	Evidence  []byte         // the site's raw answers, as JSON, kept as evidence
+	Files     []EvidenceFile // the result list and each detail as the browser showed them
+	Captchas  int            // captchas a person solved for this check
+}
+
+// EvidenceFile is a page of the site as the browser showed it (Chromium's own
+// PDF print or screenshot), kept so a reviewer can see later what was seen.
+type EvidenceFile struct {
+	Name string // e.g. "list-1.pdf", "detail-03.pdf": no personal data
+	MIME string // application/pdf or image/png
+	Data []byte
 }
 
 // Hits counts the records that are this person's.
