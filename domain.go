@@ -152,6 +152,7 @@ type Check struct {
 	Evidence    []byte
 	ErrorKind   ErrorKind // set when Outcome is OutcomeFailed
 	Captchas    int
+	Files       []EvidenceFile // pages as the browser showed them; not loaded by listings
 }
 
 // NeedsPerson is the measure written when the rules cannot decide: the check

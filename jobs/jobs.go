@@ -159,6 +159,7 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 			Outcome:   shixincheck.OutcomeFailed,
 			ErrorKind: shixincheck.KindOf(err),
 			Evidence:  res.Evidence,
+			Files:     res.Files,
 		})
 	}
 	return h.record(ctx, log, c, shixincheck.Check{
@@ -168,6 +169,7 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		HitCount:  res.Hits(),
 		Records:   res.Records,
 		Evidence:  res.Evidence,
+		Files:     res.Files,
 		Captchas:  res.Captchas,
 	})
 }

@@ -79,6 +79,12 @@ func (s *Store) SaveCheck(ctx context.Context, c shixincheck.Check) (id int64, s
 	if err != nil {
 		return 0, false, fmt.Errorf("ledger: save check: %w", err)
 	}
+	for _, f := range c.Files {
+		if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO evidence_files (check_id, name, mime, data) VALUES (?, ?, ?, ?)`),
+			id, f.Name, f.MIME, f.Data); err != nil {
+			return 0, false, fmt.Errorf("ledger: save check: evidence file: %w", err)
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return 0, false, fmt.Errorf("ledger: save check: %w", err)
 	}
@@ -145,6 +151,37 @@ func (s *Store) Entries(ctx context.Context, batchID string) ([]Entry, error) {
 		return nil, fmt.Errorf("ledger: entries: %w", err)
 	}
 	return out, nil
+}
+
+// EvidenceFiles lists a check's evidence files, without their data.
+func (s *Store) EvidenceFiles(ctx context.Context, checkID int64) ([]shixincheck.EvidenceFile, error) {
+	rows, err := s.db.QueryContext(ctx, s.rebind(`SELECT name, mime FROM evidence_files WHERE check_id = ? ORDER BY name`), checkID)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: evidence files: %w", err)
+	}
+	defer rows.Close()
+	var out []shixincheck.EvidenceFile
+	for rows.Next() {
+		var f shixincheck.EvidenceFile
+		if err := rows.Scan(&f.Name, &f.MIME); err != nil {
+			return nil, fmt.Errorf("ledger: evidence files: %w", err)
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+// EvidenceFile returns one evidence file of a check, with its data.
+func (s *Store) EvidenceFile(ctx context.Context, checkID int64, name string) (shixincheck.EvidenceFile, error) {
+	f := shixincheck.EvidenceFile{Name: name}
+	err := s.db.QueryRowContext(ctx, s.rebind(`SELECT mime, data FROM evidence_files WHERE check_id = ? AND name = ?`), checkID, name).Scan(&f.MIME, &f.Data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return f, ErrNotFound
+	}
+	if err != nil {
+		return f, fmt.Errorf("ledger: evidence file: %w", err)
+	}
+	return f, nil
 }
 
 // Evidence returns the raw site answers kept with a check (nil if none were kept).

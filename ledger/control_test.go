@@ -55,3 +55,31 @@ func testControl(t *testing.T, fresh factory) {
 		t.Errorf("check saved for a cancelled candidate: %v, %v", saved, err)
 	}
 }
+
+func TestEvidenceFiles(t *testing.T) { onBoth(t, testEvidenceFiles) }
+
+func testEvidenceFiles(t *testing.T, fresh factory) {
+	ctx := context.Background()
+	s := newStore(t, fresh)
+	cands := mustCreate(t, s, testBatch("b1", time.Now()), people(1))
+	check := simpleCheck(cands[0].ID, shixincheck.OutcomeListed, 1)
+	check.Files = []shixincheck.EvidenceFile{
+		{Name: "list-1.pdf", MIME: "application/pdf", Data: []byte("%PDF-1.7 list")},
+		{Name: "detail-01.png", MIME: "image/png", Data: []byte{0x89, 'P', 'N', 'G', 0, 1, 2}},
+	}
+	id, _, err := s.SaveCheck(ctx, check)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.EvidenceFiles(ctx, id)
+	if err != nil || len(list) != 2 || list[0].Name != "detail-01.png" || list[0].Data != nil || list[1].MIME != "application/pdf" {
+		t.Fatalf("EvidenceFiles = %+v, %v", list, err)
+	}
+	f, err := s.EvidenceFile(ctx, id, "detail-01.png")
+	if err != nil || string(f.Data) != string(check.Files[1].Data) || f.MIME != "image/png" {
+		t.Errorf("EvidenceFile = %+v, %v", f, err)
+	}
+	if _, err := s.EvidenceFile(ctx, id, "nope.pdf"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("missing file: %v", err)
+	}
+}

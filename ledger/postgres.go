@@ -118,4 +118,13 @@ var postgresMigrations = []string{
 	// 3: a clerk steers a batch: control is active, paused or cancelled; a
 	// cancelled batch's unchecked candidates get state cancelled.
 	`ALTER TABLE batches ADD COLUMN control TEXT NOT NULL DEFAULT 'active';`,
+
+	// 4: pages of the site as the browser showed them (PDF/PNG), per check.
+	`CREATE TABLE evidence_files (
+		check_id BIGINT NOT NULL REFERENCES checks (id) ON DELETE CASCADE,
+		name TEXT NOT NULL,
+		mime TEXT NOT NULL,
+		data BYTEA NOT NULL,
+		PRIMARY KEY (check_id, name)
+	);`,
 }
