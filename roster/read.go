@@ -1,56 +1,91 @@
-// Package roster reads the candidate lists clerks upload (.xlsx or .csv),
-// validates every row and normalises names and resident ID numbers
-// (GB 11643). Problems are reported per row in Chinese, in words a clerk can
-// act on, and never repeat an ID number.
+// Package roster reads the candidate lists clerks upload (.xlsx, .csv or
+// tab-separated text), validates every row and normalises names and resident
+// ID numbers (GB 11643). Problems are reported per row in Chinese, in words a
+// clerk can act on, and never repeat an ID number; Annotate returns them in a
+// copy of the clerk's own workbook.
 package roster
 
 import (
-	"bytes"
-	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
-
-	"github.com/xuri/excelize/v2"
-	"golang.org/x/text/encoding/simplifiedchinese"
-	"golang.org/x/text/width"
 )
 
 // Limits of one upload.
 const (
-	maxFileBytes = 20 << 20
-	maxRows      = 20000
+	MaxFileBytes = 20 << 20 // size of the uploaded file
+	MaxRows      = 20000    // people in one file
+
+	maxUnzipBytes = 100 << 20 // an .xlsx inflated, all parts together
+	maxZipRatio   = 100       // inflated to compressed, for a part over 1 MB
+	maxZipEntries = 5000      // parts in an .xlsx
+	maxMerges     = 5000      // merged areas in one sheet: excelize looks each cell up among them
+	maxCols       = 1024      // cells kept per row; content further right is ignored
+	// readRowCap stops reading a sheet or text file with far too many
+	// non-blank rows before it fills memory; the exact limit is MaxRows
+	// people, counted after the header.
+	readRowCap = 2 * MaxRows
+	// headerSearchRows is how far down the header row is looked for.
+	headerSearchRows = 30
 )
 
 // Messages about the file as a whole and about cells Excel has damaged.
 const (
-	msgOldXLS      = "不支持旧版 Excel 的 .xls 文件：请在 Excel 中“另存为”Excel 工作簿（.xlsx）后重新上传"
-	msgBadExt      = "只能读取 .xlsx 或 .csv 文件：请在 Excel 中“另存为”Excel 工作簿（.xlsx）后重新上传"
-	msgTooBig      = "文件超过20MB：请拆分成几个文件分别上传"
-	msgTooManyRows = "人数超过20000人：请拆分成几个文件分别上传"
-	msgBadXLSX     = "无法打开这个 .xlsx 文件：文件可能已损坏或设置了密码，请在 Excel 中重新“另存为”.xlsx 后上传"
-	msgBadCSV      = "无法读取这个 .csv 文件（第%d行格式有误）：请在 Excel 中“另存为”.xlsx 后重新上传"
-	msgEncoding    = "无法识别这个 .csv 文件的文字编码：请在 Excel 中“另存为”.xlsx 后重新上传"
-	msgEmptyFile   = "文件中没有任何内容"
-	msgNoRows      = "表头下面没有需要核查的人员"
-	msgNoName      = "未找到姓名列：表头中应有“姓名”“名字”“被核查人”或“查询对象”之一"
-	msgNoID        = "未找到身份证号列：表头中应有“身份证号”“身份证号码”“公民身份号码”“证件号码”或“身份证”之一"
-	msgIDIsNumber  = "身份证号被 Excel 存成了数字，后几位已经丢失：请将身份证号这一列设置为文本格式，再重新录入身份证号"
-	msgIDEnds000   = "身份证号末三位是000，可能已被 Excel 当作数字而丢失了后几位：请将身份证号这一列设置为文本格式，再重新录入身份证号；如果末三位确实是000，请改用 .xlsx 文件上传"
-	msgDuplicate   = "与第%d行重复（同一人、同一应用事项只需核查一次）"
+	msgOldXLS          = "不支持旧版 Excel 的 .xls 文件：请在 Excel 中“另存为”Excel 工作簿（.xlsx）后重新上传"
+	msgBadExt          = "只能读取 Excel 工作簿（.xlsx）、.csv 文件或制表符分隔的 .txt 文件：请在 Excel 中“另存为”Excel 工作簿（.xlsx）后重新上传"
+	msgNotWorkbook     = "这个文件不是 Excel 工作簿（可能是 WPS、Numbers 或其他软件的格式）：请在 Excel 中“另存为”Excel 工作簿（.xlsx）后重新上传"
+	msgEncrypted       = "这个 Excel 文件设置了打开密码，无法读取：请在 Excel 中取消密码（“文件”→“信息”→“保护工作簿”→“用密码进行加密”，清空密码）后重新上传"
+	msgTooBig          = "文件超过20MB：请拆分成几个文件分别上传"
+	msgTooManyRows     = "人数超过20000人：请拆分成几个文件分别上传"
+	msgZipBomb         = "这个 .xlsx 文件解压后超过100MB或压缩比异常，无法安全读取：请删除多余的工作表、图片和格式，重新“另存为”.xlsx，或拆分成几个文件上传"
+	msgTooManyMerges   = "工作表中的合并单元格超过5000个：请取消合并单元格后重新上传"
+	msgBadXLSX         = "无法打开这个 .xlsx 文件：文件可能已损坏，请在 Excel 中重新“另存为”.xlsx 后上传"
+	msgBadCSV          = "无法读取这个文件（第%d行格式有误，可能是引号不配对）：请在 Excel 中“另存为”Excel 工作簿（.xlsx）后重新上传"
+	msgEncoding        = "无法识别这个文件的文字编码：请在 Excel 中“另存为”Excel 工作簿（.xlsx）后重新上传"
+	msgEmptyFile       = "文件中没有任何内容"
+	msgNoSheet         = "工作簿中没有名为“%s”的工作表（现有：%s）"
+	msgEmptySheet      = "工作表“%s”中没有任何内容"
+	msgNoRows          = "表头下面没有需要核查的人员"
+	msgNoName          = "未找到姓名列：表头中应有“姓名”“名字”“被核查人”或“查询对象”之一"
+	msgNoID            = "未找到身份证号列：表头中应有“身份证号”“身份证号码”“公民身份号码”“证件号码”或“身份证”之一"
+	msgIDIsNumber      = "身份证号被 Excel 存成了数字：Excel 的数字只保留15位，第15位以后会变成0，还可能显示成4.20202E+17这样的科学计数法，号码已经无法还原。请选中身份证号这一列，把单元格格式设置为文本格式，再重新录入身份证号"
+	msgIDEnds000       = "身份证号末三位是000，可能已被 Excel 当作数字而丢失了后几位：请把身份证号这一列设置为文本格式，再重新录入身份证号；如果末三位确实是000，请改用 .xlsx 文件上传"
+	msgDuplicate       = "与第%d行重复（同一人、同一应用事项只需核查一次）：请删除重复的行，或在上传时选择“合并重复人员”"
+	msgSameIDOtherName = "与第%d行的身份证号相同但姓名不同：请核对哪一行录错"
+	msgExampleRow      = "这是模板中的示例行：请删除此行后再上传"
 )
 
-// Header texts clerks use, compared after foldLabel.
-var (
-	nameHeaders = []string{"姓名", "名字", "被核查人", "查询对象"}
-	idHeaders   = []string{"身份证号", "身份证号码", "公民身份号码", "证件号码", "身份证"}
-	itemHeaders = []string{"应用事项"}
+// The template's example row (workbook.Template) is known by its 备注,
+// which starts with exampleMark, or by its made-up ID.
+const (
+	exampleMark = "示例"
+	exampleID   = "110101199003071233"
 )
+
+// Options are the clerk's choices for one upload.
+type Options struct {
+	// Sheet is the worksheet of an .xlsx to read. "" reads the first sheet
+	// that has a header row.
+	Sheet string
+	// MergeDuplicates keeps the first of several rows with the same person
+	// (same ID number and name) for the same item and drops the later ones,
+	// listing them in Result.Merged, instead of reporting them as problems.
+	MergeDuplicates bool
+}
+
+// Result is a file read without problems.
+type Result struct {
+	Sheet  string  // worksheet read; "" for a text file
+	Rows   []Row   // one per person and item, in file order
+	Merged []Merge // rows dropped by Options.MergeDuplicates
+}
+
+// Merge is a row dropped as a duplicate of an earlier one.
+type Merge struct {
+	Row  int `json:"row"`  // line of the dropped row
+	Into int `json:"into"` // line of the row kept
+}
 
 // Row is one candidate read from a file.
 type Row struct {
@@ -62,9 +97,10 @@ type Row struct {
 
 // Problem is one thing wrong with an uploaded file.
 type Problem struct {
-	Row     int    `json:"row"`     // 0 for the file as a whole
-	Field   string `json:"field"`   // column header as written in the file
-	Message string `json:"message"` // Chinese, for the clerk; never holds an ID number
+	Sheet   string `json:"sheet,omitempty"` // worksheet of an .xlsx the problem was found in
+	Row     int    `json:"row"`             // 0 for the file as a whole
+	Field   string `json:"field"`           // column header as written in the file
+	Message string `json:"message"`         // Chinese, for the clerk; never holds an ID number
 }
 
 // Problems is every problem found in a file; Read returns it as its error.
@@ -97,244 +133,109 @@ func (p Problems) Error() string {
 	return b.String()
 }
 
-func fileProblem(msg string) Problems { return Problems{{Row: 0, Message: msg}} }
+func fileProblem(msg string) Problems { return Problems{{Message: msg}} }
 
-// Read reads a candidate list, choosing the format by the file name's
-// extension. Every row is validated: when anything is wrong, Read returns no
-// rows and a Problems listing all of it. Other errors come from reading r.
-func Read(r io.Reader, filename string) ([]Row, error) {
-	var parse func([]byte) ([]Row, error)
-	switch strings.ToLower(filepath.Ext(filename)) {
-	case ".xlsx":
-		parse = readXLSX
-	case ".csv":
-		parse = readCSV
-	case ".xls":
-		return nil, fileProblem(msgOldXLS)
-	default:
-		return nil, fileProblem(msgBadExt)
-	}
-	data, err := io.ReadAll(io.LimitReader(r, maxFileBytes+1))
+// Read reads a candidate list, recognising the format by the file's content
+// and, for text, its name. Every row is validated: when anything is wrong,
+// Read returns no rows and a Problems listing all of it. Other errors come
+// from reading r.
+func Read(r io.Reader, filename string, opts Options) (Result, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxFileBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("roster: read upload: %w", err)
+		return Result{}, fmt.Errorf("roster: read upload: %w", err)
 	}
-	if len(data) > maxFileBytes {
-		return nil, fileProblem(msgTooBig)
-	}
-	return parse(data)
-}
-
-// sheetRow is one row of a file as text cells.
-type sheetRow struct {
-	line  int
-	cells []string
-}
-
-func (r sheetRow) cell(col int) string {
-	if col < 0 || col >= len(r.cells) {
-		return ""
-	}
-	return r.cells[col]
-}
-
-func (r sheetRow) blank() bool {
-	for _, c := range r.cells {
-		if trimSpace(c) != "" {
-			return false
-		}
-	}
-	return true
-}
-
-func readXLSX(data []byte) ([]Row, error) {
-	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: 256 << 20})
-	if err != nil {
-		return nil, fileProblem(msgBadXLSX)
-	}
-	defer f.Close()
-	for _, name := range f.GetSheetList() {
-		cells, err := f.GetRows(name)
-		if err != nil {
-			return nil, fileProblem(msgBadXLSX)
-		}
-		rows := make([]sheetRow, len(cells))
-		for i, c := range cells {
-			rows[i] = sheetRow{line: i + 1, cells: c}
-		}
-		if allBlank(rows) {
-			continue
-		}
-		// Excel keeps 15 significant digits of a number: an ID typed into a
-		// number cell is damaged, whatever it looks like now.
-		isNumber := func(line, col int) bool {
-			ref, err := excelize.CoordinatesToCellName(col+1, line)
-			if err != nil {
-				return false
-			}
-			t, err := f.GetCellType(name, ref)
-			return err == nil && (t == excelize.CellTypeNumber || t == excelize.CellTypeUnset)
-		}
-		return parseRows(rows, isNumber)
-	}
-	return nil, fileProblem(msgEmptyFile)
-}
-
-func readCSV(data []byte) ([]Row, error) {
-	text, ok := decodeCSV(data)
-	if !ok {
-		return nil, fileProblem(msgEncoding)
-	}
-	cr := csv.NewReader(strings.NewReader(text))
-	cr.FieldsPerRecord = -1
-	cr.LazyQuotes = true
-	var rows []sheetRow
-	// Excel shows a quoted field with line breaks as one row: count rows,
-	// not lines, by subtracting the extra lines such fields took.
-	extra := 0
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			line := 0
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				line = pe.StartLine - extra
-			}
-			return nil, fileProblem(fmt.Sprintf(msgBadCSV, line))
-		}
-		start, _ := cr.FieldPos(0)
-		last := len(rec) - 1
-		end, _ := cr.FieldPos(last)
-		end += strings.Count(rec[last], "\n")
-		rows = append(rows, sheetRow{line: start - extra, cells: rec})
-		extra += end - start
-	}
-	if allBlank(rows) {
-		return nil, fileProblem(msgEmptyFile)
-	}
-	return parseRows(rows, nil)
-}
-
-// decodeCSV returns the text of a CSV file: UTF-8 (BOM dropped) when the
-// bytes are valid UTF-8, else GB18030 (a superset of GBK), the encoding of
-// "CSV" saved by Chinese Excel and WPS.
-func decodeCSV(data []byte) (string, bool) {
-	data = bytes.TrimPrefix(data, []byte("\xEF\xBB\xBF"))
-	if utf8.Valid(data) {
-		return string(data), true
-	}
-	text, err := simplifiedchinese.GB18030.NewDecoder().Bytes(data)
-	if err != nil || bytes.ContainsRune(text, utf8.RuneError) {
-		return "", false
-	}
-	return string(text), true
-}
-
-func allBlank(rows []sheetRow) bool {
-	for _, r := range rows {
-		if !r.blank() {
-			return false
-		}
-	}
-	return true
-}
-
-// header is where the columns are: indexes into cells, -1 when absent, and
-// the header texts as written, for problems.
-type header struct {
-	at                      int // index in rows
-	nameCol, idCol, itemCol int
-	nameField, idField      string
-}
-
-// findHeader returns the first row naming both a name and an ID column, so
-// title rows above the header are skipped.
-func findHeader(rows []sheetRow) (header, Problems) {
-	sawName, sawID := false, false
-	for i, r := range rows {
-		h := header{at: i, nameCol: -1, idCol: -1, itemCol: -1}
-		for col, c := range r.cells {
-			key := foldLabel(c)
-			switch {
-			case h.nameCol < 0 && slices.Contains(nameHeaders, key):
-				h.nameCol, h.nameField = col, trimSpace(c)
-			case h.idCol < 0 && slices.Contains(idHeaders, key):
-				h.idCol, h.idField = col, trimSpace(c)
-			case h.itemCol < 0 && slices.Contains(itemHeaders, key):
-				h.itemCol = col
-			}
-		}
-		if h.nameCol >= 0 && h.idCol >= 0 {
-			return h, nil
-		}
-		sawName = sawName || h.nameCol >= 0
-		sawID = sawID || h.idCol >= 0
-	}
-	// Report what no row had; name and ID headers found only on different
-	// rows are reported as both missing.
-	var p Problems
-	if !sawName || sawID {
-		p = append(p, Problem{Field: "姓名", Message: msgNoName})
-	}
-	if !sawID || sawName {
-		p = append(p, Problem{Field: "身份证号", Message: msgNoID})
-	}
-	return header{}, p
-}
-
-// parseRows finds the header and validates every row below it. isNumber
-// reports cells stored as numbers, for formats that type their cells (nil
-// for CSV, where only the text can tell).
-func parseRows(rows []sheetRow, isNumber func(line, col int) bool) ([]Row, error) {
-	h, problems := findHeader(rows)
+	t, h, problems := openTable(data, filename, opts.Sheet)
 	if problems != nil {
-		return nil, problems
+		return Result{}, problems
 	}
-	typed := isNumber != nil
-	var out []Row
-	first := map[string]int{} // ID and item -> line of first occurrence
-	for _, r := range rows[h.at+1:] {
-		name, id := r.cell(h.nameCol), r.cell(h.idCol)
-		if trimSpace(name) == "" && trimSpace(id) == "" {
+	res, problems := validate(t, h, opts)
+	if problems != nil {
+		return Result{}, problems
+	}
+	return res, nil
+}
+
+// validate checks every row below the header and collects the people.
+func validate(t *table, h header, opts Options) (Result, Problems) {
+	var (
+		problems Problems
+		res      = Result{Sheet: t.sheet}
+		people   = 0
+		byID     = map[string]Row{} // ID -> first row with it
+		byKey    = map[string]int{} // ID and item -> line of the first row
+	)
+	add := func(line int, f field, msg string) {
+		problems = append(problems, Problem{Sheet: t.sheet, Row: line, Field: h.labels[f], Message: msg})
+	}
+	for _, r := range t.rows[h.next:] {
+		name, id := r.cell(h.cols[fieldName]), textID(r.cell(h.cols[fieldID]))
+		if trimSpace(name) == "" && id == "" {
+			continue // a numbered or annotated row without a person
+		}
+		if people++; people > MaxRows {
+			return Result{}, fileProblem(msgTooManyRows)
+		}
+		if strings.HasPrefix(foldLabel(r.cell(h.cols[fieldRemark])), exampleMark) {
+			add(r.line, fieldRemark, msgExampleRow)
 			continue
 		}
-		if len(out) == maxRows {
-			return nil, fileProblem(msgTooManyRows)
+		if foldID(id) == exampleID {
+			add(r.line, fieldID, msgExampleRow)
+			continue
 		}
-		row := Row{Line: r.line, Item: trimSpace(r.cell(h.itemCol))}
-		var err error
-		if row.Name, err = NormalizeName(name); err != nil {
-			problems = append(problems, Problem{Row: r.line, Field: h.nameField, Message: err.Error()})
+		row := Row{Line: r.line, Item: trimSpace(r.cell(h.cols[fieldItem]))}
+		var nameErr, idErr error
+		if row.Name, nameErr = NormalizeName(name); nameErr != nil {
+			add(r.line, fieldName, nameErr.Error())
 		}
-		numberCell := typed && trimSpace(id) != "" && isNumber(r.line, h.idCol)
-		if msg := damagedID(id, typed, numberCell); msg != "" {
-			problems = append(problems, Problem{Row: r.line, Field: h.idField, Message: msg})
-		} else if row.IDNumber, err = NormalizeID(id); err != nil {
-			problems = append(problems, Problem{Row: r.line, Field: h.idField, Message: err.Error()})
-		} else {
-			key := row.IDNumber + "\x00" + foldLabel(row.Item)
-			if line, dup := first[key]; dup {
-				problems = append(problems, Problem{Row: r.line, Field: h.idField, Message: fmt.Sprintf(msgDuplicate, line)})
+		if msg := damagedID(id, t.typed, t.numberIDs[r.line]); msg != "" {
+			add(r.line, fieldID, msg)
+			continue
+		}
+		if row.IDNumber, idErr = NormalizeID(id); idErr != nil {
+			add(r.line, fieldID, idErr.Error())
+			continue
+		}
+		if first, ok := byID[row.IDNumber]; ok && nameErr == nil && first.Name != "" && !strings.EqualFold(first.Name, row.Name) {
+			add(r.line, fieldID, fmt.Sprintf(msgSameIDOtherName, first.Line))
+			continue
+		} else if !ok {
+			byID[row.IDNumber] = row
+		}
+		key := row.IDNumber + "\x00" + foldLabel(row.Item)
+		if first, dup := byKey[key]; dup {
+			if opts.MergeDuplicates {
+				res.Merged = append(res.Merged, Merge{Row: r.line, Into: first})
 			} else {
-				first[key] = r.line
+				add(r.line, fieldID, fmt.Sprintf(msgDuplicate, first))
 			}
+			continue
 		}
-		out = append(out, row)
+		byKey[key] = r.line
+		res.Rows = append(res.Rows, row)
 	}
-	if len(out) == 0 {
-		problems = append(problems, Problem{Message: msgNoRows})
+	if people == 0 {
+		problems = append(problems, Problem{Sheet: t.sheet, Message: msgNoRows})
 	}
-	if len(problems) > 0 {
-		return nil, problems
+	if problems != nil {
+		return Result{}, problems
 	}
-	return out, nil
+	return res, nil
+}
+
+// textID trims an ID cell and undoes what clerks do to keep an ID as text in
+// a CSV: a leading apostrophe, or Excel's ="…" formula.
+func textID(s string) string {
+	s = trimSpace(s)
+	if strings.HasPrefix(s, `="`) && strings.HasSuffix(s, `"`) && len(s) >= 3 {
+		return s[2 : len(s)-1]
+	}
+	return strings.TrimPrefix(s, "'")
 }
 
 // damagedID returns the message for an ID that Excel has turned into a
 // number, "" otherwise. typed says the format types its cells (xlsx), and
-// numberCell that this cell is typed as a number; without types (CSV),
+// numberCell that this cell is typed as a number; without types (text),
 // scientific notation and a 000 ending give it away.
 func damagedID(id string, typed, numberCell bool) string {
 	if numberCell {
@@ -352,16 +253,4 @@ func damagedID(id string, typed, numberCell bool) string {
 		return msgIDEnds000
 	}
 	return ""
-}
-
-// foldLabel makes header and item texts comparable: no spaces at all, full-width
-// forms folded to half-width.
-func foldLabel(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if isSpace(r) {
-			return -1
-		}
-		return r
-	}, s)
-	return width.Fold.String(s)
 }

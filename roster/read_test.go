@@ -75,10 +75,11 @@ func TestReadXLSX(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	rows, err := Read(bytes.NewReader(data), "名单.XLSX")
+	res, err := Read(bytes.NewReader(data), "名单.XLSX", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	rows := res.Rows
 	want := []Row{
 		{Line: 4, Name: "陈小明", IDNumber: id1, Item: "公职人员招录（聘）及考核"},
 		{Line: 6, Name: "阿沛·阿旺晋美", IDNumber: id2},
@@ -96,12 +97,15 @@ func TestReadXLSXFirstNonEmptySheet(t *testing.T) {
 		}
 		setRows(t, f, "名单", [][]string{{"被核查人", "身份证"}, {"陈小明", id1}})
 	})
-	rows, err := Read(bytes.NewReader(data), "a.xlsx")
+	res, err := Read(bytes.NewReader(data), "a.xlsx", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []Row{{Line: 2, Name: "陈小明", IDNumber: id1}}; !reflect.DeepEqual(rows, want) {
-		t.Errorf("rows = %+v, want %+v", rows, want)
+	if res.Sheet != "名单" {
+		t.Errorf("sheet = %q, want 名单", res.Sheet)
+	}
+	if want := []Row{{Line: 2, Name: "陈小明", IDNumber: id1}}; !reflect.DeepEqual(res.Rows, want) {
+		t.Errorf("rows = %+v, want %+v", res.Rows, want)
 	}
 }
 
@@ -117,15 +121,15 @@ func TestReadXLSXNumericID(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	_, err := Read(bytes.NewReader(data), "a.xlsx")
+	_, err := Read(bytes.NewReader(data), "a.xlsx", Options{})
 	want := Problems{
-		{Row: 2, Field: "身份证号", Message: msgIDIsNumber},
-		{Row: 3, Field: "身份证号", Message: msgIDIsNumber},
+		{Sheet: "Sheet1", Row: 2, Field: "身份证号", Message: msgIDIsNumber},
+		{Sheet: "Sheet1", Row: 3, Field: "身份证号", Message: msgIDIsNumber},
 	}
 	if got := problemsOf(t, err); !reflect.DeepEqual(got, want) {
 		t.Errorf("problems = %+v\nwant %+v", got, want)
 	}
-	if !strings.Contains(msgIDIsNumber, "设置为文本格式") || !strings.Contains(msgIDEnds000, "设置为文本格式") {
+	if !strings.Contains(msgIDIsNumber, "设置为文本格式") || !strings.Contains(msgIDEnds000, "设置为文本格式") || !strings.Contains(msgIDIsNumber, "15位") {
 		t.Error("number messages must tell the clerk to format the column as text")
 	}
 }
@@ -153,12 +157,12 @@ func TestReadCSVEncodings(t *testing.T) {
 	}
 	for name, data := range files {
 		t.Run(name, func(t *testing.T) {
-			rows, err := Read(bytes.NewReader(data), "名单.csv")
+			res, err := Read(bytes.NewReader(data), "名单.csv", Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !reflect.DeepEqual(rows, want) {
-				t.Errorf("rows = %+v\nwant %+v", rows, want)
+			if !reflect.DeepEqual(res.Rows, want) {
+				t.Errorf("rows = %+v\nwant %+v", res.Rows, want)
 			}
 		})
 	}
@@ -173,7 +177,7 @@ func TestReadCSVRowNumbers(t *testing.T) {
 		"陈小明,\"" + id1 + "\"\n" +
 		"\"王\n五\",123\n" +
 		"李四,420202198001011238\n"
-	_, err := Read(strings.NewReader(text), "a.csv")
+	_, err := Read(strings.NewReader(text), "a.csv", Options{})
 	want := Problems{
 		{Row: 5, Field: "身份证号", Message: "长度应为18位，现为3位"},
 		{Row: 6, Field: "身份证号", Message: "校验位错误（最后一位与前17位不符），请核对是否录错"},
@@ -196,7 +200,7 @@ func TestReadBadRows(t *testing.T) {
 		"8,陈小明," + id1 + ",评优评先\n" +
 		"9,孙八,,公职人员招录\n" +
 		"10,周九,４２０２０２８００１０１１２３,公职人员招录\n"
-	_, err := Read(strings.NewReader(text), "a.csv")
+	_, err := Read(strings.NewReader(text), "a.csv", Options{})
 	want := Problems{
 		{Row: 4, Field: "查询对象", Message: "未填写姓名"},
 		{Row: 4, Field: "公民身份号码", Message: "校验位错误（最后一位与前17位不符），请核对是否录错"},
@@ -205,9 +209,9 @@ func TestReadBadRows(t *testing.T) {
 		{Row: 6, Field: "公民身份号码", Message: msgIDIsNumber},
 		{Row: 7, Field: "公民身份号码", Message: msgIDEnds000},
 		{Row: 8, Field: "公民身份号码", Message: "地区码无效（前两位不是有效的省份代码）"},
-		{Row: 9, Field: "公民身份号码", Message: "与第3行重复（同一人、同一应用事项只需核查一次）"},
+		{Row: 9, Field: "公民身份号码", Message: fmt.Sprintf(msgDuplicate, 3)},
 		{Row: 11, Field: "公民身份号码", Message: "未填写身份证号"},
-		{Row: 12, Field: "公民身份号码", Message: "与第3行重复（同一人、同一应用事项只需核查一次）"},
+		{Row: 12, Field: "公民身份号码", Message: fmt.Sprintf(msgSameIDOtherName, 3)},
 	}
 	got := problemsOf(t, err)
 	if !reflect.DeepEqual(got, want) {
@@ -231,7 +235,7 @@ func TestReadFileProblems(t *testing.T) {
 	}{
 		{"xls", "名单.xls", []byte("\xD0\xCF\x11\xE0"), Problems{{Message: msgOldXLS}}},
 		{"XLS upper case", "名单.XLS", []byte(validCSV), Problems{{Message: msgOldXLS}}},
-		{"txt", "名单.txt", []byte(validCSV), Problems{{Message: msgBadExt}}},
+		{"pdf", "名单.pdf", []byte("%PDF-1.7\n"), Problems{{Message: msgBadExt}}},
 		{"no extension", "名单", []byte(validCSV), Problems{{Message: msgBadExt}}},
 		{"missing ID column", "a.csv", []byte("姓名,手机号\n陈小明,13800000000\n"),
 			Problems{{Field: "身份证号", Message: msgNoID}}},
@@ -244,13 +248,13 @@ func TestReadFileProblems(t *testing.T) {
 		{"empty xlsx", "a.xlsx", newXLSX(t, func(*excelize.File) {}), Problems{{Message: msgEmptyFile}}},
 		{"not a zip", "a.xlsx", []byte(validCSV), Problems{{Message: msgBadXLSX}}},
 		{"unknown encoding", "a.csv", []byte("\xFF\xFF,\xFF\n"), Problems{{Message: msgEncoding}}},
-		{"too big", "a.csv", bytes.Repeat([]byte("a"), maxFileBytes+1), Problems{{Message: msgTooBig}}},
+		{"too big", "a.csv", bytes.Repeat([]byte("a"), MaxFileBytes+1), Problems{{Message: msgTooBig}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rows, err := Read(bytes.NewReader(tt.data), tt.filename)
-			if rows != nil {
-				t.Errorf("rows = %v, want none", rows)
+			res, err := Read(bytes.NewReader(tt.data), tt.filename, Options{})
+			if res.Rows != nil {
+				t.Errorf("rows = %v, want none", res.Rows)
 			}
 			if got := problemsOf(t, err); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("problems = %+v, want %+v", got, tt.want)
@@ -273,14 +277,14 @@ func manyRows(n int) []byte {
 }
 
 func TestReadRowLimit(t *testing.T) {
-	rows, err := Read(bytes.NewReader(manyRows(maxRows)), "a.csv")
-	if err != nil || len(rows) != maxRows {
-		t.Fatalf("%d rows: got %d rows, error %v", maxRows, len(rows), err)
+	res, err := Read(bytes.NewReader(manyRows(MaxRows)), "a.csv", Options{})
+	if err != nil || len(res.Rows) != MaxRows {
+		t.Fatalf("%d rows: got %d rows, error %v", MaxRows, len(res.Rows), err)
 	}
-	if rows[maxRows-1].Line != maxRows+1 {
-		t.Errorf("last line = %d", rows[maxRows-1].Line)
+	if res.Rows[MaxRows-1].Line != MaxRows+1 {
+		t.Errorf("last line = %d", res.Rows[MaxRows-1].Line)
 	}
-	_, err = Read(bytes.NewReader(manyRows(maxRows+1)), "a.csv")
+	_, err = Read(bytes.NewReader(manyRows(MaxRows+1)), "a.csv", Options{})
 	if got, want := problemsOf(t, err), (Problems{{Message: msgTooManyRows}}); !reflect.DeepEqual(got, want) {
 		t.Errorf("problems = %+v, want %+v", got, want)
 	}
@@ -288,7 +292,7 @@ func TestReadRowLimit(t *testing.T) {
 
 func TestReadReaderError(t *testing.T) {
 	boom := errors.New("boom")
-	_, err := Read(iotest.ErrReader(boom), "a.csv")
+	_, err := Read(iotest.ErrReader(boom), "a.csv", Options{})
 	if !errors.Is(err, boom) {
 		t.Fatalf("error = %v, want wrapped boom", err)
 	}

@@ -233,3 +233,32 @@ func TestCancelPauseAndFilter(t *testing.T) {
 		t.Errorf("workbook of a cancelled batch: %d", code)
 	}
 }
+
+func TestEvidenceOfACheck(t *testing.T) {
+	ts := newTestServer(t)
+	_, out := ts.postBatch(t, goodFields, "list.csv", goodCSV)
+	id := out["id"].(string)
+	cands, _ := ts.ledger.Candidates(context.Background(), id)
+	checkID, _, err := ts.ledger.SaveCheck(context.Background(), shixincheck.Check{CandidateID: cands[0].ID, QueriedAt: time.Now(),
+		Channel: shixincheck.Channel, Site: "gkw", Outcome: shixincheck.OutcomeClear, Measure: "按正常政策程序办理", RuleVersion: "seed",
+		Evidence: []byte(`{"site":"gkw","answers":[{"url":"/gkw/zhcx/searchZhcx?page=1","status":200,"body":"{}"}]}`),
+		Files:    []shixincheck.EvidenceFile{{Name: "list-1.pdf", MIME: "application/pdf", Data: []byte("%PDF-1.7")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body := ts.send(t, "GET", "/api/v1/batches/"+id, "")
+	if !strings.Contains(string(body), fmt.Sprintf(`"check_id": %d`, checkID)) {
+		t.Errorf("batch API does not link the check: %s", body)
+	}
+	code, body := ts.send(t, "GET", fmt.Sprintf("/api/v1/checks/%d/evidence", checkID), "")
+	if code != http.StatusOK || !strings.Contains(string(body), `"url": "/gkw/zhcx/searchZhcx?page=1"`) || !strings.Contains(string(body), "files/list-1.pdf") {
+		t.Fatalf("evidence: %d %s", code, body)
+	}
+	code, pdf := ts.send(t, "GET", fmt.Sprintf("/api/v1/checks/%d/files/list-1.pdf", checkID), "")
+	if code != http.StatusOK || string(pdf) != "%PDF-1.7" {
+		t.Errorf("evidence file: %d %q", code, pdf)
+	}
+	if code, _ := ts.send(t, "GET", fmt.Sprintf("/api/v1/checks/%d/files/other.pdf", checkID), ""); code != http.StatusNotFound {
+		t.Errorf("missing evidence file: %d", code)
+	}
+}

@@ -95,7 +95,7 @@ func (s *Server) handleUploadForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page.Problems = problems
-	for _, k := range []string{"item", "unit", "handler", "phone"} {
+	for _, k := range []string{"item", "unit", "handler", "phone", "sheet", "merge_duplicates"} {
 		page.Form[k] = r.FormValue(k)
 	}
 	s.render(w, http.StatusUnprocessableEntity, "batches.html", page)

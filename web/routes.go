@@ -23,18 +23,26 @@ func (s *Server) routes() http.Handler {
 	handle("POST /batches", s.handleUploadForm)
 	handle("GET /batches/{id}", s.handleBatchPage)
 	handle("GET /batches/{id}/workbook", s.handleWorkbook)
+	handle("POST /batches/annotate", s.handleAnnotate)
+	handle("GET /batches/template.xlsx", s.handleTemplate)
 	handle("POST /batches/{id}/pause", s.handlePause)
 	handle("POST /batches/{id}/resume", s.handleResume)
 	handle("POST /batches/{id}/cancel", s.handleCancel)
 	handle("POST /batches/{id}/retry-failed", s.handleRetryFailed)
 	handle("GET /api/v1/batches", s.handleBatchesAPI)
 	handle("POST /api/v1/batches", s.handleUploadAPI)
+	handle("POST /api/v1/batches/annotate", s.handleAnnotate)
+	handle("GET /api/v1/batches/template.xlsx", s.handleTemplate)
 	handle("POST /api/v1/batches/{id}/pause", s.handlePause)
 	handle("POST /api/v1/batches/{id}/resume", s.handleResume)
 	handle("POST /api/v1/batches/{id}/cancel", s.handleCancel)
 	handle("POST /api/v1/batches/{id}/retry-failed", s.handleRetryFailed)
 	handle("GET /api/v1/batches/{id}", s.handleBatchAPI)
 	handle("GET /api/v1/batches/{id}/workbook", s.handleWorkbook)
+
+	// Evidence of a check: the site's answers, the pages as Chromium showed them.
+	handle("GET /api/v1/checks/{check}/evidence", s.handleEvidence)
+	handle("GET /api/v1/checks/{check}/files/{name}", s.handleEvidenceFile)
 
 	// Clerk: filings with the credit office and their deadlines.
 	handle("GET /filings", s.handleFilingsPage)
@@ -61,6 +69,8 @@ func (s *Server) routes() http.Handler {
 	handle("GET /api/v1/captcha/next", s.Captcha.HandleNext)
 	handle("POST /api/v1/captcha/{id}", s.Captcha.HandleAnswer)
 
+	// The API's own description (OpenAPI 3.1).
+	handle("GET /api/v1/openapi.yaml", handleOpenAPI)
 
 	// Admin.
 	handle("GET /metrics", s.Metrics.ServeHTTP)

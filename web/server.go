@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -73,8 +74,13 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 
 // upload is a parsed batch upload: the form's fields and the file's rows.
 type upload struct {
-	batch shixincheck.Batch
-	cands []shixincheck.Candidate
+	batch  shixincheck.Batch
+	cands  []shixincheck.Candidate
+	merged []roster.Merge // duplicate rows merged at the clerk's request
+
+	// The file as sent, so its problems can be marked in a copy of it.
+	filename string
+	data     []byte
 }
 
 // parseUpload reads and validates a multipart upload. Problems with the input
@@ -115,12 +121,23 @@ func (s *Server) parseUpload(r *http.Request) (upload, error) {
 		return upload{}, problems
 	}
 	defer file.Close()
-	rows, err := roster.Read(file, header.Filename)
+	u := upload{filename: header.Filename}
+	if u.data, err = io.ReadAll(io.LimitReader(file, roster.MaxFileBytes+1)); err != nil {
+		return u, fmt.Errorf("web: read upload: %w", err)
+	}
+	res, err := roster.Read(bytes.NewReader(u.data), header.Filename, roster.Options{
+		Sheet: strings.TrimSpace(r.FormValue("sheet")), MergeDuplicates: r.FormValue("merge_duplicates") == "1",
+	})
 	var fileProblems roster.Problems
 	if errors.As(err, &fileProblems) {
-		return upload{}, append(problems, fileProblems...)
+		return u, append(problems, fileProblems...)
 	} else if err != nil {
-		return upload{}, fmt.Errorf("web: read roster: %w", err)
+		return u, fmt.Errorf("web: read roster: %w", err)
+	}
+	rows := res.Rows
+	u.merged = res.Merged
+	rowProblem := func(row int, msg string) roster.Problem {
+		return roster.Problem{Sheet: res.Sheet, Row: row, Field: "应用事项", Message: msg}
 	}
 
 	cands := make([]shixincheck.Candidate, 0, len(rows))
@@ -129,7 +146,7 @@ func (s *Server) parseUpload(r *http.Request) (upload, error) {
 		if row.Item != "" {
 			it, ok := s.Rules.Lookup(row.Item)
 			if !ok {
-				problems = append(problems, roster.Problem{Row: row.Line, Field: "应用事项", Message: "未知的应用事项：" + row.Item})
+				problems = append(problems, rowProblem(row.Line, "未知的应用事项："+row.Item))
 				continue
 			}
 			rowItem = it.Name
@@ -137,11 +154,12 @@ func (s *Server) parseUpload(r *http.Request) (upload, error) {
 		cands = append(cands, shixincheck.Candidate{Row: row.Line, Name: row.Name, IDNumber: row.IDNumber, Item: rowItem})
 	}
 	if len(problems) > 0 {
-		return upload{}, problems
+		return u, problems
 	}
-	b := shixincheck.Batch{Item: item.Name, Unit: unit, Handler: handler, Phone: phone, CreatedAt: s.now().UTC()}
-	b.ContentKey = contentKey(b, cands, s.now())
-	return upload{batch: b, cands: cands}, nil
+	u.batch = shixincheck.Batch{Item: item.Name, Unit: unit, Handler: handler, Phone: phone, CreatedAt: s.now().UTC()}
+	u.batch.ContentKey = contentKey(u.batch, cands, s.now())
+	u.cands = cands
+	return u, nil
 }
 
 // contentKey identifies an upload: the same people for the same item, unit and
@@ -217,6 +235,8 @@ type candidateView struct {
 	Measure   string     `json:"measure,omitempty"`
 	QueriedAt *time.Time `json:"queried_at,omitempty"`
 	ErrorKind string     `json:"error_kind,omitempty"`
+	CheckID   int64      `json:"check_id,omitempty"` // its evidence: /api/v1/checks/{check_id}/evidence
+	Captchas  int        `json:"captchas"`           // captchas a person solved for this check
 }
 
 func (s *Server) loadBatch(ctx context.Context, id string) (batchView, []ledger.Entry, error) {
@@ -243,6 +263,7 @@ func (s *Server) loadBatch(ctx context.Context, id string) (batchView, []ledger.
 			cv.Outcome, cv.Hits, cv.Measure, cv.QueriedAt = string(c.Outcome), c.HitCount, c.Measure, &t
 			cv.Result = shixincheck.ResultText(c.Outcome, c.HitCount)
 			cv.ErrorKind = string(c.ErrorKind)
+			cv.CheckID, cv.Captchas = c.ID, c.Captchas
 		}
 		v.Candidates = append(v.Candidates, cv)
 	}
@@ -432,7 +453,48 @@ func (s *Server) handleUploadAPI(w http.ResponseWriter, r *http.Request) {
 	if !created {
 		code = http.StatusOK
 	}
-	writeJSON(w, code, map[string]any{"id": b.ID, "created": created, "candidates": len(u.cands), "url": "/batches/" + b.ID})
+	writeJSON(w, code, map[string]any{"id": b.ID, "created": created, "candidates": len(u.cands), "merged": u.merged, "url": "/batches/" + b.ID})
+}
+
+// handleAnnotate takes the same upload and answers a copy of the clerk's own
+// file with an error column, so the problems are fixed in place; 204 when
+// the file has none. Nothing is stored.
+func (s *Server) handleAnnotate(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
+	u, err := s.parseUpload(r)
+	var problems roster.Problems
+	if !errors.As(err, &problems) {
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if wantsJSON(r) {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		s.writeError(w, r, http.StatusOK, "名单没有发现错误，可以直接上传")
+		return
+	}
+	if u.data == nil {
+		s.fail(w, r, problems) // no file to mark
+		return
+	}
+	out, err := roster.Annotate(u.data, u.filename, problems)
+	if err != nil {
+		s.fail(w, r, problems) // a file we cannot copy (not a table at all): the list is all there is
+		return
+	}
+	sendXLSX(w, "errors.xlsx", "名单错误标注-"+strings.TrimSuffix(u.filename, filepath.Ext(u.filename))+".xlsx", out)
+}
+
+// handleTemplate serves the candidate list template, with the configured items.
+func (s *Server) handleTemplate(w http.ResponseWriter, r *http.Request) {
+	var buf bytes.Buffer
+	if err := workbook.Template(&buf, s.Rules.Names()); err != nil {
+		s.fail(w, r, fmt.Errorf("web: template: %w", err))
+		return
+	}
+	sendXLSX(w, "template.xlsx", "信用信息核查名单模板.xlsx", buf.Bytes())
 }
 
 func (s *Server) handleBatchAPI(w http.ResponseWriter, r *http.Request) {

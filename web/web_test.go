@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime/multipart"
@@ -255,5 +256,61 @@ func TestWorkbookWaitsForTheBatch(t *testing.T) {
 	}
 	if resp := get("/batches/" + id); resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Security-Policy") == "" {
 		t.Errorf("batch page: status %d, CSP %q", resp.StatusCode, resp.Header.Get("Content-Security-Policy"))
+	}
+}
+
+func TestAnnotatedCopyAndMergedDuplicates(t *testing.T) {
+	ts := newTestServer(t)
+	bad := "姓名,身份证号\n张三,110105194912310021\n李四,420202198001011237\n"
+	body, ct := multipartBody(t, goodFields, "list.csv", bad)
+	resp, err := http.Post(ts.URL+"/api/v1/batches/annotate", ct, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !cellsContain(t, data, "校验位") || !cellsContain(t, data, "李四") {
+		t.Fatalf("annotated copy: status %d", resp.StatusCode)
+	}
+	body, ct = multipartBody(t, goodFields, "list.csv", goodCSV)
+	resp, err = http.Post(ts.URL+"/api/v1/batches/annotate", ct, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Errorf("annotate a good file: status %d, want 204", resp.StatusCode)
+	}
+
+	dup := goodCSV + "张三,11010519491231002X\n"
+	if code, out := ts.postBatch(t, goodFields, "list.csv", dup); code != http.StatusUnprocessableEntity {
+		t.Errorf("duplicate without merging: status %d, %v", code, out)
+	}
+	merge := map[string]string{"merge_duplicates": "1"}
+	for k, v := range goodFields {
+		merge[k] = v
+	}
+	code, out := ts.postBatch(t, merge, "list.csv", dup)
+	if code != http.StatusCreated || out["candidates"] != 2.0 || !strings.Contains(fmt.Sprint(out["merged"]), "into:2") {
+		t.Errorf("merged upload: status %d, %v", code, out)
+	}
+}
+
+func TestTemplateDownloadIsAccepted(t *testing.T) {
+	ts := newTestServer(t)
+	code, xlsx := ts.send(t, "GET", "/api/v1/batches/template.xlsx", "")
+	if code != http.StatusOK || !cellsContain(t, xlsx, "优秀政协委员评选") && !cellsContain(t, xlsx, "身份证号") {
+		t.Fatalf("template: status %d", code)
+	}
+	// The template as downloaded still has its example row: the upload says to delete it.
+	body, ct := multipartBody(t, goodFields, "template.xlsx", string(xlsx))
+	resp, err := http.Post(ts.URL+"/api/v1/batches", ct, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(string(out), "示例") {
+		t.Errorf("template with its example row: %d %s", resp.StatusCode, out)
 	}
 }

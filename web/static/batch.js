@@ -39,6 +39,13 @@
       tr.querySelector('[data-field="result"]').textContent = c.result || (c.state === "cancelled" ? "已取消" : "排队中");
       tr.querySelector('[data-field="queried_at"]').textContent = c.queried_at ? when(c.queried_at) : "";
       tr.querySelector('[data-field="measure"]').textContent = c.measure || "";
+      var ev = tr.querySelector('[data-field="evidence"]');
+      if (c.check_id && !ev.firstChild) {
+        var a = document.createElement("a");
+        a.href = "/api/v1/checks/" + c.check_id + "/evidence";
+        a.textContent = "查看";
+        ev.appendChild(a);
+      }
     });
     showActions(b.state);
   }

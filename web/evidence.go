@@ -1,0 +1,72 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/shixincheck/shixincheck/ledger"
+)
+
+// handleEvidence lists a check's evidence: the site's raw answers and the
+// pages as the browser showed them.
+func (s *Server) handleEvidence(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("check"), 10, 64)
+	if err != nil {
+		s.fail(w, r, ledger.ErrNotFound)
+		return
+	}
+	raw, err := s.Ledger.Evidence(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	files, err := s.Ledger.EvidenceFiles(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	type file struct {
+		Name string `json:"name"`
+		MIME string `json:"mime"`
+		URL  string `json:"url"`
+	}
+	out := struct {
+		Answers any    `json:"answers"`
+		Files   []file `json:"files"`
+	}{Answers: rawJSON(raw), Files: []file{}}
+	for _, f := range files {
+		out.Files = append(out.Files, file{f.Name, f.MIME, fmt.Sprintf("/api/v1/checks/%d/files/%s", id, url.PathEscape(f.Name))})
+	}
+	s.Log.Info("evidence viewed", "check", id)
+	writeJSON(w, http.StatusOK, out)
+}
+
+// rawJSON passes the kept answers through as JSON (they are JSON already).
+type rawJSON []byte
+
+func (r rawJSON) MarshalJSON() ([]byte, error) {
+	if len(r) == 0 {
+		return []byte("null"), nil
+	}
+	return r, nil
+}
+
+func (s *Server) handleEvidenceFile(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("check"), 10, 64)
+	if err != nil {
+		s.fail(w, r, ledger.ErrNotFound)
+		return
+	}
+	f, err := s.Ledger.EvidenceFile(r.Context(), id, r.PathValue("name"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", f.MIME)
+	w.Header().Set("Content-Disposition", "inline; filename=\""+f.Name+"\"")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(f.Data)
+	s.Log.Info("evidence file viewed", "check", id)
+}
