@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/shixincheck/shixincheck/client"
 	"github.com/shixincheck/shixincheck/courtsim"
 )
 
@@ -16,9 +17,13 @@ const usage = `usage: shixincheck [command] [flags]
 commands:
   serve      run the daemon (the default; --demo serves the court-site simulator in-process)
   courtsim   run the court-site simulator on its own
+  submit     upload a candidate list to a running daemon (--wait follows it to the end)
+  status     show a batch's state and counts
+  workbook   download a batch's filing workbook
   help       show this text
 
-Run "shixincheck serve -h" or "shixincheck courtsim -h" for the flags.
+Run "shixincheck <command> -h" for the flags. submit, status and workbook talk to the
+daemon at --server (env SHIXINCHECK_SERVER, default http://127.0.0.1:8080).
 `
 
 // Run is the whole program: main only calls it.
@@ -32,6 +37,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, args, getenv, stdout, stderr)
 	case "courtsim":
 		return courtsim.Run(ctx, args, stdout)
+	case "submit", "status", "workbook":
+		return client.Run(ctx, cmd, args, getenv, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil

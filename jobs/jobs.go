@@ -144,14 +144,15 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		h.Attempt(res.Outcome(), err, h.now().Sub(start))
 	}
 	if err != nil {
+		if ctx.Err() != nil { // shutting down or out of time: asynq hands the task back
+			log.Info("check interrupted; handed back to the queue", "kind", shixincheck.KindOf(err))
+			return err
+		}
 		retried, _ := asynq.GetRetryCount(ctx)
 		maxRetry, _ := asynq.GetMaxRetry(ctx)
 		log.Warn("check attempt failed", "kind", shixincheck.KindOf(err), "attempt", retried+1, "of", maxRetry+1, "err", err)
-		if retried < maxRetry && ctx.Err() == nil {
+		if retried < maxRetry || !IsFailure(err) {
 			return err
-		}
-		if ctx.Err() != nil {
-			return err // shutting down: asynq requeues the task
 		}
 		return h.record(ctx, log, c, shixincheck.Check{
 			QueriedAt: h.now(),

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -17,6 +18,11 @@ func main() {
 	defer stop()
 	if err := daemon.Run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "shixincheck:", err)
-		os.Exit(1)
+		code := 1
+		var exit interface{ ExitCode() int } // e.g. 2: a batch done with failures
+		if errors.As(err, &exit) {
+			code = exit.ExitCode()
+		}
+		os.Exit(code)
 	}
 }
