@@ -54,6 +54,19 @@ func TestUploadPagesInChromium(t *testing.T) {
 	if v := page.MustElement(`input[name=unit]`).MustProperty("value").String(); v != "政协黄石市委员会办公室" {
 		t.Errorf("unit after error = %q", v)
 	}
+	// The clerk downloads their own list with the errors marked in it.
+	downloads := t.TempDir()
+	wait := browser.WaitDownload(downloads)
+	page.MustElement(`#annotate input[type=file]`).MustSetFiles(bad)
+	page.MustElement(`#annotate button`).MustClick()
+	info := wait()
+	marked, err := os.ReadFile(filepath.Join(downloads, info.GUID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(info.SuggestedFilename, ".xlsx") || !cellsContain(t, marked, "校验位") || !cellsContain(t, marked, "错误说明") {
+		t.Errorf("annotated download %q lacks the error column", info.SuggestedFilename)
+	}
 
 	fill(good)
 	if !strings.Contains(page.MustInfo().URL, "/batches/b") {
