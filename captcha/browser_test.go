@@ -28,7 +28,7 @@ func withCSP(h http.Handler) http.Handler {
 }
 
 // newBrowser starts the installed headless Chromium; rod never downloads one.
-func newBrowser(t *testing.T) *rod.Browser {
+func newBrowser(t testing.TB) *rod.Browser {
 	t.Helper()
 	l := launcher.New().Bin("/usr/bin/chromium").NoSandbox(true).Headless(true)
 	u, err := l.Launch()
@@ -107,7 +107,8 @@ func TestReviewPageInBrowser(t *testing.T) {
 	done = startSolve(t, ctx, q, shixincheck.Challenge{Site: "classic", Image: third})
 	showing(third)
 	id := page.MustEval(`() => document.getElementById('captcha').dataset.id`).Str()
-	if err := q.Refresh(ctx, id); err != nil { // another way for it to go away
+	operator := page.MustEval(`() => sessionStorage.getItem('captcha-operator')`).Str()
+	if err := q.Refresh(ctx, id, operator); err != nil { // another way for it to go away
 		t.Fatal(err)
 	}
 	result(t, done)

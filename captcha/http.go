@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/shixincheck/shixincheck"
 )
 
 //go:embed review.html static
@@ -22,10 +24,28 @@ var assets embed.FS
 const (
 	defaultPollWait = 25 * time.Second
 	maxPollWait     = 30 * time.Second
-	maxAnswerBody   = 4 << 10
+	// maxAnswerBody fits the longest drag allowed (maxPoints) with room to spare.
+	maxAnswerBody = 256 << 10
 	// backlogHeader carries the backlog on every next answer, 200 and 204 alike.
 	backlogHeader = "X-Captcha-Backlog"
+	// OperatorHeader carries the review page's operator id (opaque, random
+	// per browser tab) on next and answer requests.
+	OperatorHeader = "X-Captcha-Operator"
+	maxOperatorLen = 128
 )
+
+// operatorFromHeader is the default Config.Operator.
+func operatorFromHeader(r *http.Request) string { return r.Header.Get(OperatorHeader) }
+
+// operatorOf tells who asks; false (after a 400) when the id is unusable.
+func (q *Queue) operatorOf(w http.ResponseWriter, r *http.Request) (string, bool) {
+	op := q.operator(r)
+	if len(op) > maxOperatorLen {
+		writeError(w, http.StatusBadRequest, "operator id too long")
+		return "", false
+	}
+	return op, true
+}
 
 // HandleReviewPage serves the review page (GET /captcha).
 func (q *Queue) HandleReviewPage(w http.ResponseWriter, r *http.Request) {
@@ -75,8 +95,12 @@ func (q *Queue) HandleNext(w http.ResponseWriter, r *http.Request) {
 		}
 		wait = min(d, maxPollWait)
 	}
+	op, ok := q.operatorOf(w, r)
+	if !ok {
+		return
+	}
 	ctx := r.Context()
-	p, ok, err := q.Next(ctx, wait)
+	p, ok, err := q.Next(ctx, op, wait)
 	if err != nil {
 		if ctx.Err() == nil {
 			slog.ErrorContext(ctx, "captcha: next challenge", "err", err)
@@ -101,14 +125,17 @@ func (q *Queue) HandleNext(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, nextBody{Pending: p, Image: dataURL(p.Image)})
 }
 
-// answerBody is what the review page posts: an answer, or an action.
+// answerBody is what the review page posts: an answer, actions, or skip / refresh.
 type answerBody struct {
-	Answer *string `json:"answer"`
-	Action string  `json:"action"`
+	Answer  *string              `json:"answer"`
+	Actions []shixincheck.Action `json:"actions"`
+	Action  string               `json:"action"`
 }
 
-// HandleAnswer takes a person's answer, skip or refresh
-// (POST /api/v1/captcha/{id}): 204, 404 unknown or expired, 400 bad body, 422 empty answer.
+// HandleAnswer takes a person's answer, actions, skip or refresh
+// (POST /api/v1/captcha/{id}): 204; 404 unknown or expired; 409 held by
+// another person; 400 bad body; 422 empty answer, invalid actions, or an
+// answer that does not fit the challenge's kind.
 func (q *Queue) HandleAnswer(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	// A JSON content type cannot be sent cross-site without a preflight.
@@ -123,18 +150,24 @@ func (q *Queue) HandleAnswer(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "body must be one JSON object")
 		return
 	}
+	op, ok := q.operatorOf(w, r)
+	if !ok {
+		return
+	}
 	ctx := r.Context()
 	id := r.PathValue("id")
 	var err error
 	switch {
-	case body.Answer != nil && body.Action == "":
-		err = q.Answer(ctx, id, *body.Answer)
-	case body.Answer == nil && body.Action == "skip":
-		err = q.Skip(ctx, id)
-	case body.Answer == nil && body.Action == "refresh":
-		err = q.Refresh(ctx, id)
+	case body.Answer != nil && body.Actions == nil && body.Action == "":
+		err = q.Answer(ctx, id, op, *body.Answer)
+	case body.Answer == nil && body.Actions != nil && body.Action == "":
+		err = q.Act(ctx, id, op, body.Actions)
+	case body.Answer == nil && body.Actions == nil && body.Action == "skip":
+		err = q.Skip(ctx, id, op)
+	case body.Answer == nil && body.Actions == nil && body.Action == "refresh":
+		err = q.Refresh(ctx, id, op)
 	default:
-		writeError(w, http.StatusBadRequest, `body must hold "answer", or "action" skip or refresh`)
+		writeError(w, http.StatusBadRequest, `body must hold one of "answer", "actions", or "action" skip or refresh`)
 		return
 	}
 	switch {
@@ -142,8 +175,14 @@ func (q *Queue) HandleAnswer(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 	case errors.Is(err, ErrUnknownChallenge):
 		writeError(w, http.StatusNotFound, "unknown or expired challenge")
+	case errors.Is(err, ErrHeld):
+		writeError(w, http.StatusConflict, "challenge held by another person")
 	case errors.Is(err, ErrEmptyAnswer):
 		writeError(w, http.StatusUnprocessableEntity, "empty answer")
+	case errors.Is(err, ErrWrongKind):
+		writeError(w, http.StatusUnprocessableEntity, "text answers a text challenge, actions an interactive one")
+	case errors.Is(err, ErrInvalidActions):
+		writeError(w, http.StatusUnprocessableEntity, strings.TrimPrefix(err.Error(), "captcha: "))
 	default:
 		slog.ErrorContext(ctx, "captcha: answer", "challenge", id, "err", err)
 		writeError(w, http.StatusInternalServerError, "queue unavailable")

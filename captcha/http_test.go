@@ -5,9 +5,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +20,7 @@ import (
 )
 
 // newServer serves q's handlers on the routes the web package gives them.
-func newServer(t *testing.T, q *Queue, wrap func(http.Handler) http.Handler) *httptest.Server {
+func newServer(t testing.TB, q *Queue, wrap func(http.Handler) http.Handler) *httptest.Server {
 	t.Helper()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /captcha", q.HandleReviewPage)
@@ -99,15 +101,15 @@ func TestHandleNext(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &got); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"id", "site", "site_ref", "created_at", "expires_at", "image"} {
+	for _, k := range []string{"id", "site", "site_ref", "kind", "round", "created_at", "expires_at", "image"} {
 		if _, ok := got[k]; !ok {
 			t.Errorf("field %q missing in %s", k, body)
 		}
 	}
-	if len(got) != 6 {
-		t.Errorf("fields = %v, want exactly id site site_ref created_at expires_at image", got)
+	if len(got) != 8 {
+		t.Errorf("fields = %v, want exactly id site site_ref kind round created_at expires_at image", got)
 	}
-	if got["site"] != "classic" || got["site_ref"] != "aB3dE5gH7jK9mN1pQ3sT5vX7zA9cE1gH" || len(got["id"].(string)) != 32 {
+	if got["site"] != "classic" || got["kind"] != "text" || got["round"] != 1.0 || got["site_ref"] != "aB3dE5gH7jK9mN1pQ3sT5vX7zA9cE1gH" || len(got["id"].(string)) != 32 {
 		t.Errorf("challenge = %v", got)
 	}
 	want := "data:image/png;base64," + base64.StdEncoding.EncodeToString(img)
@@ -307,5 +309,138 @@ func TestHandleReviewPageAndStatic(t *testing.T) {
 		if resp, _ := get(t, srv.URL+"/captcha/static/"+p); resp.StatusCode != http.StatusNotFound {
 			t.Errorf("/captcha/static/%s: status %d, want 404", p, resp.StatusCode)
 		}
+	}
+}
+
+// request sends method url with body as operator ("" for none); it returns
+// the status and the body, 0 after a failure it reports (it may run in a
+// goroutine of its own).
+func request(t *testing.T, method, url, operator, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Error(err)
+		return 0, ""
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if operator != "" {
+		req.Header.Set(OperatorHeader, operator)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Error(err)
+		return 0, ""
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Error(err)
+		return 0, ""
+	}
+	return resp.StatusCode, string(b)
+}
+
+func TestHandleInteractive(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	q := newQueue(t, Config{})
+	srv := newServer(t, q, nil)
+	const alice, bob = "3f9a0c1e5b7d4a2f8c6e1b3d5f7a9c0e", "b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0"
+
+	done := solveAsync(t, ctx, q, widget(t, "sess-J", 70))
+	status, body := request(t, "GET", srv.URL+"/api/v1/captcha/next?wait=0s", alice, "")
+	if status != http.StatusOK {
+		t.Fatalf("next: %d %s", status, body)
+	}
+	var got map[string]any
+	if err := json.Unmarshal([]byte(body), &got); err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]any{"site": "gkw", "kind": "interactive", "width": 300.0, "height": 200.0,
+		"session": "sess-J", "round": 1.0, "site_ref": "tianai-sess-J"} {
+		if got[k] != want {
+			t.Errorf("%s = %v, want %v", k, got[k], want)
+		}
+	}
+	id := got["id"].(string)
+	answer := srv.URL + "/api/v1/captcha/" + id
+
+	drag := `{"actions":[{"type":"drag","points":[{"x":20,"y":100,"t":0},{"x":80.5,"y":101,"t":150},{"x":140,"y":102,"t":340}]}]}`
+	for _, c := range []struct {
+		operator, body string
+		status         int
+	}{
+		{alice, `{"answer":"ab3d"}`, http.StatusUnprocessableEntity},
+		{alice, `{"actions":[]}`, http.StatusUnprocessableEntity},
+		{alice, `{"actions":[{"type":"click","points":[{"x":301,"y":10,"t":0}]}]}`, http.StatusUnprocessableEntity},
+		{alice, `{"actions":[{"type":"drag","points":[{"x":1,"y":1,"t":9},{"x":2,"y":1,"t":3}]}]}`, http.StatusUnprocessableEntity},
+		{alice, `{"actions":[{"type":"hover","points":[{"x":1,"y":1,"t":0}]}]}`, http.StatusUnprocessableEntity},
+		{alice, `{"actions":[{"type":"click","points":[{"x":1,"y":1,"t":0,"pressure":1}]}]}`, http.StatusBadRequest},
+		{alice, `{"actions":[{"type":"click","points":[{"x":"1","y":1,"t":0}]}]}`, http.StatusBadRequest},
+		{alice, `{"actions":[],"action":"skip"}`, http.StatusBadRequest},
+		{alice, `{"actions":[],"answer":"x"}`, http.StatusBadRequest},
+		{alice, `{"actions":null}`, http.StatusBadRequest},
+		{strings.Repeat("x", maxOperatorLen+1), drag, http.StatusBadRequest},
+		{bob, drag, http.StatusConflict},
+		{bob, `{"action":"skip"}`, http.StatusConflict},
+		{"", `{"action":"refresh"}`, http.StatusConflict},
+	} {
+		if status, body := request(t, "POST", answer, c.operator, c.body); status != c.status {
+			t.Errorf("%.20s %s: %d %s, want %d", c.operator, c.body, status, body, c.status)
+		}
+	}
+	if status, body := request(t, "POST", answer, alice, drag); status != http.StatusNoContent {
+		t.Fatalf("drag: %d %s", status, body)
+	}
+	r := result(t, done)
+	want := []shixincheck.Action{{Type: shixincheck.ActionDrag, Points: []shixincheck.Point{{X: 20, Y: 100, T: 0}, {X: 80.5, Y: 101, T: 150}, {X: 140, Y: 102, T: 340}}}}
+	if r.err != nil || r.sol.ChallengeID != id || !reflect.DeepEqual(r.sol.Actions, want) {
+		t.Fatalf("Solve = %+v, %v; want the drag", r.sol, r.err)
+	}
+
+	// Alice asks for the next at once; the session's next round comes to her, not to bob.
+	type reply struct {
+		status int
+		body   string
+	}
+	alices := make(chan reply, 1)
+	go func() {
+		s, b := request(t, "GET", srv.URL+"/api/v1/captcha/next?wait=5s", alice, "")
+		alices <- reply{s, b}
+	}()
+	time.Sleep(200 * time.Millisecond)
+	done = startSolve(t, ctx, q, widget(t, "sess-J", 71))
+	rep := <-alices
+	if rep.status != http.StatusOK || !strings.Contains(rep.body, `"round":2`) {
+		t.Fatalf("alice's next: %d %.200s", rep.status, rep.body)
+	}
+	if status, _ := request(t, "GET", srv.URL+"/api/v1/captcha/next?wait=0s", bob, ""); status != http.StatusNoContent {
+		t.Fatalf("bob's next: %d, want 204", status)
+	}
+	if err := json.Unmarshal([]byte(rep.body), &got); err != nil {
+		t.Fatal(err)
+	}
+	// A person typing into the widget, and the most points an answer may carry.
+	var sb strings.Builder
+	sb.WriteString(`{"actions":[{"type":"type","text":"验证"}`)
+	for range maxPoints / maxDragPoints {
+		sb.WriteString(`,{"type":"drag","points":[`)
+		for i := range maxDragPoints {
+			if i > 0 {
+				sb.WriteString(",")
+			}
+			fmt.Fprintf(&sb, `{"x":%d.25,"y":199.75,"t":%d}`, 100+i%200, 10000+i)
+		}
+		sb.WriteString("]}")
+	}
+	sb.WriteString("]}")
+	if status, body := request(t, "POST", srv.URL+"/api/v1/captcha/"+got["id"].(string), alice, sb.String()); status != http.StatusNoContent {
+		t.Fatalf("longest answer (%d bytes): %d %s", sb.Len(), status, body)
+	}
+	if r := result(t, done); r.err != nil || len(r.sol.Actions) != 1+maxPoints/maxDragPoints || r.sol.Actions[0].Text != "验证" {
+		t.Fatalf("Solve = %d actions, %v", len(r.sol.Actions), r.err)
 	}
 }

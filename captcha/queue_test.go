@@ -21,7 +21,7 @@ const testDB = 11
 
 // newRedis connects to the test database; each test works under its own
 // prefix, removed at the end, so tests can run in parallel.
-func newRedis(t *testing.T) *redis.Client {
+func newRedis(t testing.TB) *redis.Client {
 	t.Helper()
 	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", DB: testDB})
 	t.Cleanup(func() { rdb.Close() })
@@ -31,7 +31,7 @@ func newRedis(t *testing.T) *redis.Client {
 	return rdb
 }
 
-func testPrefix(t *testing.T, rdb *redis.Client) string {
+func testPrefix(t testing.TB, rdb *redis.Client) string {
 	prefix := "shixincheck:test:captcha:" + newID()[:12] + ":"
 	t.Cleanup(func() {
 		ctx := context.Background()
@@ -44,7 +44,7 @@ func testPrefix(t *testing.T, rdb *redis.Client) string {
 }
 
 // newQueue returns a Queue on its own Redis client and prefix.
-func newQueue(t *testing.T, cfg Config) *Queue {
+func newQueue(t testing.TB, cfg Config) *Queue {
 	t.Helper()
 	rdb := newRedis(t)
 	cfg.Prefix = testPrefix(t, rdb)
@@ -53,14 +53,14 @@ func newQueue(t *testing.T, cfg Config) *Queue {
 
 // otherNode returns a second Queue, as another daemon node would have:
 // its own Redis connection, the same keys.
-func otherNode(t *testing.T, q *Queue, cfg Config) *Queue {
+func otherNode(t testing.TB, q *Queue, cfg Config) *Queue {
 	t.Helper()
 	cfg.Prefix = q.prefix
 	return New(newRedis(t), cfg)
 }
 
 // testPNG draws a 160x70 PNG whose pixels depend on seed.
-func testPNG(t *testing.T, seed byte) []byte {
+func testPNG(t testing.TB, seed byte) []byte {
 	t.Helper()
 	img := image.NewRGBA(image.Rect(0, 0, 160, 70))
 	for y := range 70 {
@@ -81,7 +81,7 @@ type solveResult struct {
 }
 
 // startSolve runs Solve in a goroutine, which the test waits for at its end.
-func startSolve(t *testing.T, ctx context.Context, q *Queue, ch shixincheck.Challenge) <-chan solveResult {
+func startSolve(t testing.TB, ctx context.Context, q *Queue, ch shixincheck.Challenge) <-chan solveResult {
 	t.Helper()
 	done := make(chan solveResult, 1)
 	finished := make(chan struct{})
@@ -144,7 +144,7 @@ func result(t *testing.T, done <-chan solveResult) solveResult {
 
 func next(t *testing.T, q *Queue, wait time.Duration) Pending {
 	t.Helper()
-	p, ok, err := q.Next(context.Background(), wait)
+	p, ok, err := q.Next(context.Background(), "", wait)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,21 +188,21 @@ func TestSolveAnswerAcrossNodes(t *testing.T) {
 		t.Fatalf("backlog after Next = %d, want 0", n)
 	}
 
-	if err := reviewer.Answer(ctx, p.ID, " ab3d "); err != nil {
+	if err := reviewer.Answer(ctx, p.ID, "", " ab3d "); err != nil {
 		t.Fatal(err)
 	}
 	r := result(t, done)
 	if r.err != nil {
 		t.Fatal(r.err)
 	}
-	if r.sol != (shixincheck.Solution{ChallengeID: p.ID, Text: "ab3d"}) {
+	if r.sol.ChallengeID != p.ID || r.sol.Text != "ab3d" || r.sol.Actions != nil {
 		t.Fatalf("Solve = %+v, want id %s text ab3d", r.sol, p.ID)
 	}
 	if a := <-answeredc; a.site != "classic" || a.wait <= 0 || a.wait > 10*time.Second {
 		t.Fatalf("Answered hook = %+v", a)
 	}
 
-	if err := reviewer.Answer(ctx, p.ID, "zzzz"); !errors.Is(err, ErrUnknownChallenge) {
+	if err := reviewer.Answer(ctx, p.ID, "", "zzzz"); !errors.Is(err, ErrUnknownChallenge) {
 		t.Fatalf("second answer: err = %v, want ErrUnknownChallenge", err)
 	}
 
@@ -245,13 +245,13 @@ func TestRefresh(t *testing.T) {
 	q := newQueue(t, Config{})
 	done := solveAsync(t, ctx, q, shixincheck.Challenge{Site: "classic", Image: testPNG(t, 2)})
 	p := next(t, q, time.Second)
-	if err := q.Refresh(ctx, p.ID); err != nil {
+	if err := q.Refresh(ctx, p.ID, ""); err != nil {
 		t.Fatal(err)
 	}
 	if r := result(t, done); !errors.Is(r.err, shixincheck.ErrCaptchaRefresh) {
 		t.Fatalf("Solve err = %v, want ErrCaptchaRefresh", r.err)
 	}
-	if err := q.Answer(ctx, p.ID, "ab3d"); !errors.Is(err, ErrUnknownChallenge) {
+	if err := q.Answer(ctx, p.ID, "", "ab3d"); !errors.Is(err, ErrUnknownChallenge) {
 		t.Fatalf("answer after refresh: err = %v, want ErrUnknownChallenge", err)
 	}
 	if keys, _ := q.rdb.Keys(ctx, q.prefix+"*").Result(); len(keys) != 0 {
@@ -268,7 +268,7 @@ func TestRefreshWithoutNext(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := q.Refresh(ctx, id); err != nil {
+	if err := q.Refresh(ctx, id, ""); err != nil {
 		t.Fatal(err)
 	}
 	if r := result(t, done); !errors.Is(r.err, shixincheck.ErrCaptchaRefresh) {
@@ -305,10 +305,10 @@ func TestTimeout(t *testing.T) {
 	if n := backlog(t, q); n != 0 {
 		t.Fatalf("backlog after timeout = %d, want 0", n)
 	}
-	if err := q.Answer(ctx, id, "ab3d"); !errors.Is(err, ErrUnknownChallenge) {
+	if err := q.Answer(ctx, id, "", "ab3d"); !errors.Is(err, ErrUnknownChallenge) {
 		t.Fatalf("answer after timeout: err = %v, want ErrUnknownChallenge", err)
 	}
-	if _, ok, err := q.Next(ctx, 0); ok || err != nil {
+	if _, ok, err := q.Next(ctx, "", 0); ok || err != nil {
 		t.Fatalf("Next after timeout = %v, %v; want none", ok, err)
 	}
 }
@@ -323,10 +323,10 @@ func TestTimeoutTakesLateAnswer(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The answer arrives between Solve's last wait and its cleanup.
-	if err := q.Answer(ctx, id, "late"); err != nil {
+	if err := q.Answer(ctx, id, "", "late"); err != nil {
 		t.Fatal(err)
 	}
-	msg, err := q.await(ctx, id, expired)
+	msg, err := q.await(ctx, id, expired, "", time.Time{})
 	if err != nil || msg != msgAnswerPrefix+"late" {
 		t.Fatalf("await = %q, %v; want the late answer", msg, err)
 	}
@@ -353,7 +353,7 @@ func TestCancel(t *testing.T) {
 	if n := backlog(t, q); n != 0 {
 		t.Fatalf("backlog after cancel = %d, want 0", n)
 	}
-	if err := q.Answer(context.Background(), id, "ab3d"); !errors.Is(err, ErrUnknownChallenge) {
+	if err := q.Answer(context.Background(), id, "", "ab3d"); !errors.Is(err, ErrUnknownChallenge) {
 		t.Fatalf("answer after cancel: err = %v, want ErrUnknownChallenge", err)
 	}
 }
@@ -375,7 +375,7 @@ func TestConcurrentNextNeverShares(t *testing.T) {
 		node := otherNode(t, q, Config{})
 		wg.Go(func() {
 			for {
-				p, ok, err := node.Next(ctx, time.Second)
+				p, ok, err := node.Next(ctx, "", time.Second)
 				if err != nil {
 					t.Error(err)
 					return
@@ -418,7 +418,7 @@ func TestSkipRequeuesAtEnd(t *testing.T) {
 	if a.ID != ids[0] {
 		t.Fatalf("first Next = %s, want the oldest %s", a.ID, ids[0])
 	}
-	if err := q.Skip(ctx, a.ID); err != nil {
+	if err := q.Skip(ctx, a.ID, ""); err != nil {
 		t.Fatal(err)
 	}
 	if n := backlog(t, q); n != 3 {
@@ -434,7 +434,7 @@ func TestSkipRequeuesAtEnd(t *testing.T) {
 			t.Fatalf("order after skip = %q, want %q", got, want)
 		}
 	}
-	if err := q.Skip(ctx, newID()); !errors.Is(err, ErrUnknownChallenge) {
+	if err := q.Skip(ctx, newID(), ""); !errors.Is(err, ErrUnknownChallenge) {
 		t.Fatalf("skip unknown: err = %v, want ErrUnknownChallenge", err)
 	}
 }
@@ -458,7 +458,7 @@ func TestBacklog(t *testing.T) {
 	if n := backlog(t, q); n != 2 {
 		t.Fatalf("backlog after Next = %d, want 2", n)
 	}
-	if err := q.Answer(ctx, p.ID, "ab3d"); err != nil {
+	if err := q.Answer(ctx, p.ID, "", "ab3d"); err != nil {
 		t.Fatal(err)
 	}
 	if n := backlog(t, q); n != 2 {
@@ -479,17 +479,17 @@ func TestAnswerRefused(t *testing.T) {
 	defer cancel()
 	q := newQueue(t, Config{})
 	for _, id := range []string{newID(), "not-hex", "", newID() + "0"} {
-		if err := q.Answer(ctx, id, "ab3d"); !errors.Is(err, ErrUnknownChallenge) {
+		if err := q.Answer(ctx, id, "", "ab3d"); !errors.Is(err, ErrUnknownChallenge) {
 			t.Errorf("Answer(%q): err = %v, want ErrUnknownChallenge", id, err)
 		}
-		if err := q.Refresh(ctx, id); !errors.Is(err, ErrUnknownChallenge) {
+		if err := q.Refresh(ctx, id, ""); !errors.Is(err, ErrUnknownChallenge) {
 			t.Errorf("Refresh(%q): err = %v, want ErrUnknownChallenge", id, err)
 		}
 	}
 	solveAsync(t, ctx, q, shixincheck.Challenge{Site: "classic", Image: testPNG(t, 5)})
 	p := next(t, q, 0)
 	for _, text := range []string{"", "  \t"} {
-		if err := q.Answer(ctx, p.ID, text); !errors.Is(err, ErrEmptyAnswer) {
+		if err := q.Answer(ctx, p.ID, "", text); !errors.Is(err, ErrEmptyAnswer) {
 			t.Errorf("Answer(%q): err = %v, want ErrEmptyAnswer", text, err)
 		}
 	}
@@ -510,7 +510,7 @@ func TestNextSkipsDeadAndWaits(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	if _, ok, err := q.Next(ctx, time.Second); ok || err != nil {
+	if _, ok, err := q.Next(ctx, "", time.Second); ok || err != nil {
 		t.Fatalf("Next over a dead id = %v, %v; want none", ok, err)
 	}
 	if took := time.Since(start); took < time.Second || took > 3*time.Second {
@@ -520,7 +520,7 @@ func TestNextSkipsDeadAndWaits(t *testing.T) {
 	// A challenge posted while Next waits is handed out at once.
 	got := make(chan Pending, 1)
 	go func() {
-		p, ok, err := q.Next(ctx, 10*time.Second)
+		p, ok, err := q.Next(ctx, "", 10*time.Second)
 		if err != nil || !ok {
 			t.Errorf("Next = %v, %v", ok, err)
 		}
@@ -547,10 +547,10 @@ func TestLeaseEndRequeuesAtFront(t *testing.T) {
 	solveAsync(t, ctx, q, shixincheck.Challenge{Site: "classic", Image: testPNG(t, 8)})
 	solveAsync(t, ctx, q, shixincheck.Challenge{Site: "classic", Image: testPNG(t, 9)})
 	gone := next(t, q, 0) // a person takes it and closes the page
-	if _, ok, _ := q.Next(ctx, 0); !ok {
+	if _, ok, _ := q.Next(ctx, "", 0); !ok {
 		t.Fatal("second challenge missing")
 	}
-	if _, ok, _ := q.Next(ctx, 0); ok {
+	if _, ok, _ := q.Next(ctx, "", 0); ok {
 		t.Fatal("the taken challenge was handed out again before its lease ended")
 	}
 	time.Sleep(600 * time.Millisecond)

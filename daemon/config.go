@@ -58,7 +58,7 @@ func bindFlags(fs *flag.FlagSet, c *Config, configFile *string, check *bool) {
 	fs.StringVar(&c.Rules, "rules", c.Rules, "YAML file of application items and measures (default: the seed plan's, see rules/default.yaml)")
 	fs.StringVar(&c.Redis, "redis", c.Redis, "Redis URL for the task queue and the captcha queue")
 	fs.StringVar(&c.SiteURL, "site-url", c.SiteURL, "base URL of the court site")
-	fs.StringVar(&c.Site, "site", c.Site, "site profile: classic")
+	fs.StringVar(&c.Site, "site", c.Site, "site profile: classic (/shixin/), gkw (the 2026 front end, behavioural captchas), auto (detect)")
 	fs.StringVar(&c.Browser, "browser", c.Browser, "Chromium binary (default: chromium found on PATH)")
 	fs.IntVar(&c.Tabs, "tabs", c.Tabs, "browser tabs, i.e. checks run at once")
 	fs.DurationVar(&c.Pace, "pace", c.Pace, "minimum gap between two searches in one tab")
@@ -170,8 +170,8 @@ func (c Config) Validate() error {
 	if !c.Demo && !strings.HasPrefix(c.SiteURL, "http://") && !strings.HasPrefix(c.SiteURL, "https://") {
 		errs = append(errs, fmt.Errorf("site_url %q: want an http(s) URL", c.SiteURL))
 	}
-	if c.Site != "classic" {
-		errs = append(errs, fmt.Errorf("site %q: known profiles: classic", c.Site))
+	if c.Site != "classic" && c.Site != "gkw" && c.Site != "auto" {
+		errs = append(errs, fmt.Errorf("site %q: known profiles: classic, gkw, auto", c.Site))
 	}
 	if c.Tabs < 1 || c.Tabs > 16 {
 		errs = append(errs, fmt.Errorf("tabs %d: want 1 to 16", c.Tabs))

@@ -97,9 +97,13 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (d *Daemon, err er
 	d.queue = captcha.New(d.rdb, captcha.Config{
 		AnswerTimeout: cfg.CaptchaTimeout,
 		Hooks: captcha.Hooks{
-			Answered:   m.CaptchaAnswered,
-			Reported:   m.CaptchaReported,
-			Unanswered: m.CaptchaUnanswered,
+			Answered:           m.CaptchaAnswered,
+			Reported:           m.CaptchaReported,
+			Unanswered:         m.CaptchaUnanswered,
+			VerificationAsked:  m.CaptchaVerificationAsked,
+			RoundAnswered:      m.CaptchaRoundAnswered,
+			VerificationEnded:  m.CaptchaVerificationEnded,
+			VerificationServed: m.CaptchaVerificationServed,
 		},
 	})
 	m.WatchCaptchaBacklog(d.queue.Backlog)

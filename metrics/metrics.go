@@ -30,6 +30,12 @@ type Metrics struct {
 	attemptErrors  *prometheus.CounterVec
 	captchaWait    *prometheus.HistogramVec
 	captchaAnswers *prometheus.CounterVec
+	verifications  *prometheus.CounterVec
+	verifyOutcomes *prometheus.CounterVec
+	roundPerson    *prometheus.HistogramVec
+	verifyPerson   *prometheus.HistogramVec
+	verifyRounds   *prometheus.HistogramVec
+	verifyServed   *prometheus.HistogramVec
 	httpRequests   *prometheus.CounterVec
 	httpDuration   *prometheus.HistogramVec
 }
@@ -60,6 +66,34 @@ func New() *Metrics {
 			Namespace: namespace, Name: "captcha_answers_total",
 			Help: "Captcha challenges by result: accepted or rejected by the site, or unanswered by any person in time.",
 		}, []string{"site", "result"}),
+		verifications: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "captcha_verifications_total",
+			Help: "Verifications asked of people: an interactive captcha (all its rounds) or one text captcha.",
+		}, []string{"site"}),
+		verifyOutcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "captcha_verification_outcomes_total",
+			Help: "Verifications ended, by outcome: accepted, rejected or expired (the site's word), abandoned (a round nobody answered in time), refreshed (a text captcha replaced).",
+		}, []string{"site", "outcome"}),
+		roundPerson: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: namespace, Name: "captcha_round_person_seconds",
+			Help:    "Time a person took on one round, from the picture shown to the answer.",
+			Buckets: []float64{.5, 1, 2, 3, 5, 8, 13, 20, 30, 60, 120, 300},
+		}, []string{"site"}),
+		verifyPerson: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: namespace, Name: "captcha_verification_person_seconds",
+			Help:    "Time people took on a verification, from its first answered round shown to its last answer, by outcome (verifications with an answered round only).",
+			Buckets: []float64{1, 2, 3, 5, 8, 13, 20, 30, 60, 120, 300, 600},
+		}, []string{"site", "outcome"}),
+		verifyRounds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: namespace, Name: "captcha_verification_rounds",
+			Help:    "Rounds people answered in a verification (clicks, drags, typed answers sent), by outcome.",
+			Buckets: []float64{0, 1, 2, 3, 4, 5, 6, 8, 10, 15, 20},
+		}, []string{"site", "outcome"}),
+		verifyServed: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: namespace, Name: "captcha_candidates_per_verification",
+			Help:    "Candidates checked under one verification, as the scraper reports when it is used up.",
+			Buckets: []float64{0, 1, 2, 3, 5, 10, 20, 50, 100, 200, 500},
+		}, []string{"site"}),
 		httpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "http_requests_total",
 			Help: "HTTP requests by route pattern and status code.",
@@ -74,6 +108,7 @@ func New() *Metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.checks, m.checkDuration, m.attemptErrors, m.captchaWait, m.captchaAnswers,
+		m.verifications, m.verifyOutcomes, m.roundPerson, m.verifyPerson, m.verifyRounds, m.verifyServed,
 		m.httpRequests, m.httpDuration,
 	)
 	return m
@@ -117,6 +152,32 @@ func (m *Metrics) CaptchaReported(site string, accepted bool) {
 // CaptchaUnanswered counts a challenge no person answered in time.
 func (m *Metrics) CaptchaUnanswered(site string) {
 	m.captchaAnswers.WithLabelValues(site, "unanswered").Inc()
+}
+
+// CaptchaVerificationAsked counts a verification asked of people (the
+// first round of an interactive captcha, or a text captcha).
+func (m *Metrics) CaptchaVerificationAsked(site string) {
+	m.verifications.WithLabelValues(site).Inc()
+}
+
+// CaptchaRoundAnswered observes the time a person took on one round.
+func (m *Metrics) CaptchaRoundAnswered(site string, took time.Duration) {
+	m.roundPerson.WithLabelValues(site).Observe(took.Seconds())
+}
+
+// CaptchaVerificationEnded counts a verification's outcome and observes the
+// rounds people answered and the time they took (when they answered any).
+func (m *Metrics) CaptchaVerificationEnded(site, outcome string, rounds int, took time.Duration) {
+	m.verifyOutcomes.WithLabelValues(site, outcome).Inc()
+	m.verifyRounds.WithLabelValues(site, outcome).Observe(float64(rounds))
+	if rounds > 0 {
+		m.verifyPerson.WithLabelValues(site, outcome).Observe(took.Seconds())
+	}
+}
+
+// CaptchaVerificationServed observes the candidates checked under one verification.
+func (m *Metrics) CaptchaVerificationServed(site string, candidates int) {
+	m.verifyServed.WithLabelValues(site).Observe(float64(candidates))
 }
 
 // WatchCaptchaBacklog exposes the number of challenges waiting for a person.

@@ -77,3 +77,41 @@ func TestRouteCountsByPatternNotURL(t *testing.T) {
 		t.Errorf("requests not counted by pattern:\n%s", out)
 	}
 }
+
+func TestCaptchaEffort(t *testing.T) {
+	m := New()
+	m.CaptchaVerificationAsked("gkw")
+	m.CaptchaVerificationAsked("gkw")
+	m.CaptchaVerificationAsked("classic")
+	m.CaptchaRoundAnswered("gkw", 4*time.Second)
+	m.CaptchaRoundAnswered("gkw", 2500*time.Millisecond)
+	m.CaptchaVerificationEnded("gkw", "accepted", 2, 9*time.Second)
+	m.CaptchaVerificationEnded("gkw", "abandoned", 0, 0)
+	m.CaptchaVerificationEnded("classic", "expired", 1, 3*time.Second)
+	m.CaptchaVerificationServed("gkw", 17)
+	out := scrape(t, m)
+	for _, want := range []string{
+		`shixincheck_captcha_verifications_total{site="gkw"} 2`,
+		`shixincheck_captcha_verifications_total{site="classic"} 1`,
+		`shixincheck_captcha_round_person_seconds_count{site="gkw"} 2`,
+		`shixincheck_captcha_round_person_seconds_sum{site="gkw"} 6.5`,
+		`shixincheck_captcha_round_person_seconds_bucket{site="gkw",le="3"} 1`,
+		`shixincheck_captcha_verification_outcomes_total{outcome="accepted",site="gkw"} 1`,
+		`shixincheck_captcha_verification_outcomes_total{outcome="abandoned",site="gkw"} 1`,
+		`shixincheck_captcha_verification_outcomes_total{outcome="expired",site="classic"} 1`,
+		`shixincheck_captcha_verification_person_seconds_sum{outcome="accepted",site="gkw"} 9`,
+		`shixincheck_captcha_verification_rounds_sum{outcome="accepted",site="gkw"} 2`,
+		`shixincheck_captcha_verification_rounds_count{outcome="abandoned",site="gkw"} 1`,
+		`shixincheck_captcha_candidates_per_verification_sum{site="gkw"} 17`,
+		`shixincheck_captcha_candidates_per_verification_bucket{site="gkw",le="10"} 0`,
+		`shixincheck_captcha_candidates_per_verification_bucket{site="gkw",le="20"} 1`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	// Nobody answered an abandoned verification: no person time is made up for it.
+	if strings.Contains(out, `shixincheck_captcha_verification_person_seconds_count{outcome="abandoned"`) {
+		t.Error("person time observed for a verification nobody answered")
+	}
+}
