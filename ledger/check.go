@@ -211,6 +211,7 @@ type Progress struct {
 	Failed    int `json:"failed"`
 	Hits      int `json:"hits"`      // records that are the candidates' own, summed
 	Cancelled int `json:"cancelled"` // not checked: the batch was cancelled
+	Captchas  int `json:"captchas"`  // verifications people did for the recorded checks
 }
 
 // Progress returns the counts of a batch.
@@ -226,12 +227,13 @@ func (s *Store) Progress(ctx context.Context, batchID string) (Progress, error) 
 			COALESCE(SUM(CASE WHEN k.outcome = ? THEN 1 ELSE 0 END), 0),
 			COALESCE(SUM(CASE WHEN k.outcome = ? THEN 1 ELSE 0 END), 0),
 			COALESCE(SUM(k.hit_count), 0),
-			COALESCE(SUM(CASE WHEN candidates.state = ? THEN 1 ELSE 0 END), 0)
+			COALESCE(SUM(CASE WHEN candidates.state = ? THEN 1 ELSE 0 END), 0),
+			COALESCE(SUM(k.captchas), 0)
 		FROM candidates `+latestCheck+`
 		WHERE candidates.batch_id = ?`),
 		shixincheck.OutcomeListed, shixincheck.OutcomeClear, shixincheck.OutcomeReview, shixincheck.OutcomeFailed,
 		shixincheck.StateCancelled, shixincheck.StateDone, batchID,
-	).Scan(&p.Total, &p.Done, &p.Listed, &p.Clear, &p.Review, &p.Failed, &p.Hits, &p.Cancelled)
+	).Scan(&p.Total, &p.Done, &p.Listed, &p.Clear, &p.Review, &p.Failed, &p.Hits, &p.Cancelled, &p.Captchas)
 	if err != nil {
 		return Progress{}, fmt.Errorf("ledger: progress: %w", err)
 	}

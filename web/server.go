@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -220,7 +221,9 @@ type batchView struct {
 	StateText      string                   `json:"state_text"`
 	Progress       ledger.Progress          `json:"progress"`
 	CaptchaBacklog int64                    `json:"captcha_backlog"`
-	Candidates     []candidateView          `json:"candidates"`
+	// PerVerification is the candidates checked per verification a person did ("" before any).
+	PerVerification string          `json:"per_verification,omitempty"`
+	Candidates      []candidateView `json:"candidates"`
 }
 
 type candidateView struct {
@@ -277,6 +280,9 @@ func (s *Server) summary(ctx context.Context, b shixincheck.Batch, p ledger.Prog
 		v.CaptchaBacklog = backlog
 	}
 	v.State = batchState(b.Control, p, v.CaptchaBacklog)
+	if p.Captchas > 0 {
+		v.PerVerification = strconv.FormatFloat(float64(p.Done)/float64(p.Captchas), 'f', 1, 64)
+	}
 	v.StateText = stateText[v.State]
 	return v
 }
