@@ -179,6 +179,7 @@ type batchJSON struct {
 		Hits     int    `json:"hits"`
 		Measure  string `json:"measure"`
 		Result   string `json:"result"`
+		CheckID  int64  `json:"check_id"`
 	} `json:"candidates"`
 }
 

@@ -8,11 +8,9 @@ import (
 	"net/url"
 	"reflect"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 
-	"github.com/go-rod/rod"
 	"github.com/go-rod/rod/lib/proto"
 
 	"github.com/shixincheck/shixincheck"
@@ -152,40 +150,12 @@ const fetchScript = `async (reqs, stop, ms) => {
 func (c *classic) open(ctx context.Context, t *tab) error {
 	ctx, cancel := context.WithTimeout(ctx, c.step)
 	defer cancel()
+	t.ready, t.solved, t.imageUsed = false, nil, false
 	w := t.net.watch(func(string, string, proto.NetworkResourceType) bool { return true })
 	defer t.net.unwatch(w)
-	t.ready, t.solved, t.imageUsed = false, nil, false
-	if err := t.page.Context(ctx).Navigate(c.base + c.site.SearchPath); err != nil {
-		var nav *rod.NavigationError
-		if errors.As(err, &nav) { // the site cannot be reached
-			return shixincheck.Errorf(shixincheck.KindTimeout, "load search page: network: %s", nav.Reason)
-		}
-		return stepError("load search page", err)
-	}
-	var doc *exchange
-	for seen := 0; ; {
-		done, loads, err := t.net.wait(ctx, w, func(_ []exchange, loads int) bool { return loads > seen })
-		doc = lastDocument(done, t.page.FrameID)
-		if err != nil {
-			if doc != nil && slices.Contains(c.site.BlockedStatus, doc.status) {
-				return shixincheck.Errorf(shixincheck.KindBlocked, "load search page: status %d", doc.status)
-			}
-			return stepError("load search page", err)
-		}
-		seen = loads
-		if doc == nil {
-			continue // the load of a page we did not ask for (about:blank)
-		}
-		if doc.status == 200 {
-			break
-		}
-		if doc.failed != "" || !slices.Contains(c.site.BlockedStatus, doc.status) {
-			return stepError("load search page", c.site.failure(*doc, nil))
-		}
-		// A challenge page: its script sets the cookie and reloads.
-		if seen > c.site.MaxWAFPages {
-			return shixincheck.Errorf(shixincheck.KindBlocked, "load search page: %d challenge pages", seen)
-		}
+	doc, err := loadPage(ctx, t, w, c.base+c.site.SearchPath, &c.site.blocking)
+	if err != nil {
+		return err
 	}
 	img, err := c.image(ctx, t, false, false)
 	var missing *missingForm
@@ -205,16 +175,6 @@ func (c *classic) open(ctx context.Context, t *tab) error {
 		}
 	}
 	return stepError("load captcha image", err)
-}
-
-// lastDocument returns the latest main-frame document request among done.
-func lastDocument(done []exchange, frame proto.PageFrameID) *exchange {
-	for i := len(done) - 1; i >= 0; i-- {
-		if done[i].kind == proto.NetworkResourceTypeDocument && done[i].frame == frame {
-			return &done[i]
-		}
-	}
-	return nil
 }
 
 // captured is the captcha image a tab shows.
@@ -388,6 +348,10 @@ func (c *classic) read(ctx context.Context, t *tab, r *run) (answer, error) {
 		r.pages = map[int][]listItem{}
 	}
 	r.pages[1] = first.items
+	// Only the first page is shown; further pages and details are read by fetch.
+	if err := keepPrint(ctx, t.page, r, c.step, "list-1.pdf"); err != nil {
+		return answer{}, err
+	}
 	var reqs []fetchRequest
 	var pageNos []int
 	for p := 2; p <= first.totalPage; p++ {
@@ -460,7 +424,7 @@ func checkRows(items []listItem, totalSize int) error {
 // firstPage fills the form, clicks 查询 and reads the answer from the
 // network, then checks that the page shows the same.
 func (c *classic) firstPage(ctx context.Context, t *tab, r *run) (listPage, time.Time, error) {
-	if err := c.waitPace(ctx, t); err != nil {
+	if err := waitPace(ctx, t, c.pace); err != nil {
 		return listPage{}, time.Time{}, stepError("pace", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.step)
@@ -521,8 +485,8 @@ func (c *classic) firstPage(ctx context.Context, t *tab, r *run) (listPage, time
 }
 
 // waitPace waits until the tab may send its next search.
-func (c *classic) waitPace(ctx context.Context, t *tab) error {
-	d := time.Until(t.lastSearch.Add(c.pace))
+func waitPace(ctx context.Context, t *tab, pace time.Duration) error {
+	d := time.Until(t.lastSearch.Add(pace))
 	if d <= 0 {
 		return nil
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/shixincheck/shixincheck"
 )
@@ -28,37 +27,6 @@ type listItem struct {
 	Name     string
 	CaseCode string
 	RegDate  string
-}
-
-// failure classifies an answer that is not what was asked for: a network
-// failure, a redirect, a blocking status, a page instead of data. It returns
-// nil when the answer has status 200 and is not a page.
-func (p *classicProfile) failure(ex exchange, body []byte) error {
-	switch {
-	case ex.failed != "":
-		return shixincheck.Errorf(shixincheck.KindTimeout, "network: %s", ex.failed)
-	case ex.redirect != 0:
-		return shixincheck.Errorf(shixincheck.KindBlocked, "redirected (status %d)", ex.redirect)
-	case slices.Contains(p.BlockedStatus, ex.status):
-		return shixincheck.Errorf(shixincheck.KindBlocked, "status %d", ex.status)
-	case ex.status != 200:
-		return shixincheck.Errorf(shixincheck.KindUnrecognised, "status %d", ex.status)
-	}
-	return p.pageInstead(body)
-}
-
-// pageInstead tells whether body is a page (HTML or a notice) rather than
-// data: a page with a known blocking text is KindBlocked, any other KindUnrecognised.
-func (p *classicProfile) pageInstead(body []byte) error {
-	for _, text := range p.BlockedTexts {
-		if bytes.Contains(body, []byte(text)) {
-			return shixincheck.Errorf(shixincheck.KindBlocked, "site busy or blocking (%d bytes)", len(body))
-		}
-	}
-	if t := bytes.TrimSpace(body); len(t) > 0 && t[0] == '<' {
-		return shixincheck.Errorf(shixincheck.KindUnrecognised, "a page instead of data (%d bytes)", len(body))
-	}
-	return nil
 }
 
 // parseList reads a searchSX.do answer for page number page. It returns
@@ -91,31 +59,41 @@ func (p *classicProfile) parseList(body []byte, page int) (listPage, error) {
 	if head.CurrentPage != nil {
 		lp.currentPage = *head.CurrentPage
 	}
-	for i, raw := range *head.Result {
+	items, err := listItems(*head.Result, "iname")
+	if err != nil {
+		return listPage{}, err
+	}
+	lp.items = items
+	if err := checkPage(lp, page, p.PageSize); err != nil {
+		return listPage{}, err
+	}
+	return lp, nil
+}
+
+// listItems reads the rows of a list answer; nameKey is the name's field.
+func listItems(result []map[string]json.RawMessage, nameKey string) ([]listItem, error) {
+	var items []listItem
+	for i, raw := range result {
 		var it listItem
 		var err error
 		if it.ID, err = jsonText(raw["id"], true); err == nil {
-			if it.Name, err = jsonText(raw["iname"], true); err == nil {
+			if it.Name, err = jsonText(raw[nameKey], true); err == nil {
 				if it.CaseCode, err = jsonText(raw["caseCode"], true); err == nil {
 					it.RegDate, err = jsonText(raw["regDate"], false)
 				}
 			}
 		}
 		if err != nil {
-			return listPage{}, unrecognised(fmt.Sprintf("list row %d", i+1), err)
+			return nil, unrecognised(fmt.Sprintf("list row %d", i+1), err)
 		}
-		lp.items = append(lp.items, it)
+		items = append(items, it)
 	}
-	if err := p.checkPage(lp, page); err != nil {
-		return listPage{}, err
-	}
-	return lp, nil
+	return items, nil
 }
 
 // checkPage checks a page's counts against each other: totalPage follows
 // from totalSize (1 for none), and every page but the last is full.
-func (p *classicProfile) checkPage(lp listPage, page int) error {
-	size := p.PageSize
+func checkPage(lp listPage, page, size int) error {
 	pages := max(1, (lp.totalSize+size-1)/size)
 	want := min(size, lp.totalSize-(page-1)*size)
 	switch {
@@ -145,6 +123,12 @@ func (p *classicProfile) parseDetail(body []byte, want listItem) (shixincheck.Re
 	if len(obj) == 0 {
 		return shixincheck.Record{}, errRefused
 	}
+	return recordOf(obj, want)
+}
+
+// recordOf reads a detail answer's fields (the classic names, which the gkw
+// site kept) for the list row it was asked for.
+func recordOf(obj map[string]json.RawMessage, want listItem) (shixincheck.Record, error) {
 	var rec shixincheck.Record
 	fields := []struct {
 		key      string

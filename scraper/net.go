@@ -124,6 +124,22 @@ func (n *netLog) requestSent(e *proto.NetworkRequestWillBeSent) {
 		}
 		w.list = append(w.list, ex)
 	}
+	if ex != nil {
+		n.changedLocked()
+	}
+}
+
+// sent counts the requests of the watch to path, finished or not.
+func (n *netLog) sent(w *netWatch, path string) int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	count := 0
+	for _, e := range w.list {
+		if pathOf(e.url) == path {
+			count++
+		}
+	}
+	return count
 }
 
 func (n *netLog) responseReceived(e *proto.NetworkResponseReceived) {

@@ -220,7 +220,7 @@ func TestNewErrors(t *testing.T) {
 	if _, err := New(context.Background(), Config{}, solver, nil); err == nil {
 		t.Error("New without ProfileDir succeeded")
 	}
-	if _, err := New(context.Background(), Config{ProfileDir: dir, Site: "gkw"}, solver, nil); err == nil {
-		t.Error("New with an unbuilt site profile succeeded")
+	if _, err := New(context.Background(), Config{ProfileDir: dir, Site: "nonsense"}, solver, nil); err == nil {
+		t.Error("New with an unknown site profile succeeded")
 	}
 }

@@ -50,9 +50,11 @@ var classicSite = classicProfile{
 	CodeInvalid:    "0",
 	CaptchaIDSize:  32,
 
-	BlockedStatus: []int{202, 412, 502, 429, 503}, // 429/503: [guess], same meaning
-	BlockedTexts:  []string{"网站当前访问量较大", "Please enable JavaScript"},
-	MaxWAFPages:   3,
+	blocking: blocking{
+		BlockedStatus: []int{202, 412, 502, 429, 503}, // 429/503: [guess], same meaning
+		BlockedTexts:  []string{"网站当前访问量较大", "Please enable JavaScript"},
+		MaxWAFPages:   3,
+	},
 
 	RenderTimeout: 5 * time.Second,
 }
@@ -80,9 +82,7 @@ type classicProfile struct {
 	CodeInvalid    string            // checkyzm.do body for a dead code
 	CaptchaIDSize  int               // length of a captchaId
 
-	BlockedStatus []int    // HTTP statuses of the WAF and of an overloaded site
-	BlockedTexts  []string // texts of pages served instead of an answer when blocked
-	MaxWAFPages   int      // WAF challenge pages in a row before the load counts as blocked
+	blocking
 
 	RenderTimeout time.Duration // how long the page may take to show an answer it received
 }

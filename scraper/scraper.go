@@ -1,8 +1,8 @@
 // Package scraper checks candidates on the court site in a real headless
 // Chromium driven by go-rod: a bounded pool of long-lived tabs on one
 // persistent browser profile, one site profile per version of the site
-// (only "classic" so far), the site's answers read from the network, and the
-// records matched to the candidate.
+// ("classic", "gkw", or detected), the site's answers read from the network
+// and cross-checked with the page, and the records matched to the candidate.
 //
 // Every failure is a *shixincheck.CheckError with a kind; a check is "clear"
 // only when the site's answer was positively read as having no record of the
@@ -35,17 +35,18 @@ type Solver interface {
 // Config configures a Scraper. Zero values take the defaults.
 type Config struct {
 	BaseURL            string        // default "https://zxgk.court.gov.cn"
-	Site               string        // "classic" (default)
+	Site               string        // "classic" (default), "gkw" or "auto" (see detect)
 	BrowserBin         string        // default: found on PATH
 	ProfileDir         string        // persistent browser profile; required
 	Tabs               int           // default 2
 	StepTimeout        time.Duration // default 20s
 	Pace               time.Duration // default 3s; negative: no pacing (simulator)
-	MaxCaptchaAttempts int           // default 3
+	MaxCaptchaAttempts int           // default 3: refused answers per check (gkw: per verification)
 }
 
 const (
 	defaultBaseURL = "https://zxgk.court.gov.cn"
+	siteAuto       = "auto"
 	// maxRefreshes bounds the new images a person may ask for in one check,
 	// so that a solver answering "refresh" at once cannot hammer the site.
 	maxRefreshes = 10
@@ -74,6 +75,9 @@ type run struct {
 	// many requests).
 	pages   map[int][]listItem
 	details map[string]shixincheck.Record
+
+	files         []shixincheck.EvidenceFile // pages as the browser showed them
+	verifications int                        // gkw: verifications asked of a person during this check
 }
 
 // answer is what a profile read for a search.
@@ -94,7 +98,6 @@ type evidence struct {
 // Scraper checks candidates on the court site. Safe for concurrent use.
 type Scraper struct {
 	cfg    Config
-	site   profile
 	solver Solver
 	log    *slog.Logger
 	bin    string
@@ -108,6 +111,10 @@ type Scraper struct {
 	mu     sync.Mutex // guards br, closed
 	br     *browser
 	closed bool
+
+	siteMu sync.Mutex // guards site; held while a tab detects the site
+	site   profile    // nil until detected when Config.Site is "auto"
+	sites  []profile  // the profiles "auto" tries, in order
 }
 
 // New launches the browser and prepares cfg.Tabs tabs, opened on first use.
@@ -142,11 +149,19 @@ func New(ctx context.Context, cfg Config, solver Solver, log *slog.Logger) (*Scr
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	classicP := &classic{site: classicSite, base: cfg.BaseURL, step: cfg.StepTimeout, pace: cfg.Pace,
+		maxRefused: cfg.MaxCaptchaAttempts, solver: solver}
+	gkwP := &gkw{site: gkwSite, base: cfg.BaseURL, step: cfg.StepTimeout, pace: cfg.Pace,
+		maxRefused: cfg.MaxCaptchaAttempts, solver: solver, log: log}
 	var site profile
+	var sites []profile
 	switch cfg.Site {
 	case classicSite.Name:
-		site = &classic{site: classicSite, base: cfg.BaseURL, step: cfg.StepTimeout, pace: cfg.Pace,
-			maxRefused: cfg.MaxCaptchaAttempts, solver: solver}
+		site = classicP
+	case gkwSite.Name:
+		site = gkwP
+	case siteAuto:
+		sites = []profile{gkwP, classicP} // the current front end first
 	default:
 		return nil, fmt.Errorf("scraper: unknown site profile %q", cfg.Site)
 	}
@@ -158,7 +173,7 @@ func New(ctx context.Context, cfg Config, solver Solver, log *slog.Logger) (*Scr
 		return nil, fmt.Errorf("scraper: profile dir: %w", err)
 	}
 	sctx, cancel := context.WithCancel(context.Background())
-	s := &Scraper{cfg: cfg, site: site, solver: solver, log: log, bin: bin,
+	s := &Scraper{cfg: cfg, site: site, sites: sites, solver: solver, log: log, bin: bin,
 		ctx: sctx, cancel: cancel, free: make(chan *tab, cfg.Tabs)}
 	for i := range cfg.Tabs {
 		t := newTab(i)
@@ -240,22 +255,27 @@ func (s *Scraper) check(ctx context.Context, t *tab, name, idNumber string) (shi
 			return shixincheck.SiteResult{}, stepError("open tab", err)
 		}
 	}
+	site, err := s.siteFor(ctx, t)
+	if err != nil {
+		return shixincheck.SiteResult{}, s.failed(t, err)
+	}
 	if !t.ready {
-		if err := s.site.open(ctx, t); err != nil {
+		if err := site.open(ctx, t); err != nil {
 			return shixincheck.SiteResult{}, s.failed(t, err)
 		}
 		t.ready = true
 	}
 	r := &run{name: name, idNumber: idNumber}
-	ans, err := s.site.search(ctx, t, r)
+	ans, err := site.search(ctx, t, r)
 	if err != nil {
 		return shixincheck.SiteResult{}, s.failed(t, err)
 	}
 	res := shixincheck.SiteResult{
-		Site:      s.site.name(),
+		Site:      site.name(),
 		QueriedAt: ans.at,
 		TotalSize: ans.totalSize,
 		Records:   ans.records,
+		Files:     r.files,
 		Captchas:  r.captchas,
 	}
 	for i := range res.Records {
@@ -264,11 +284,50 @@ func (s *Scraper) check(ctx context.Context, t *tab, name, idNumber string) (shi
 	res.Evidence, err = json.Marshal(struct {
 		Site    string     `json:"site"`
 		Answers []evidence `json:"answers"`
-	}{s.site.name(), r.evidence})
+	}{site.name(), r.evidence})
 	if err != nil {
 		return shixincheck.SiteResult{}, shixincheck.Errorf(shixincheck.KindInternal, "evidence: %w", err)
 	}
 	return res, nil
+}
+
+// siteFor returns the site profile; with Config.Site "auto" the first tab to
+// check detects it (other tabs wait) and is left open on its search page.
+func (s *Scraper) siteFor(ctx context.Context, t *tab) (profile, error) {
+	s.siteMu.Lock()
+	defer s.siteMu.Unlock()
+	if s.site != nil {
+		return s.site, nil
+	}
+	p, err := detect(ctx, t, s.sites)
+	if err != nil {
+		return nil, err
+	}
+	s.site = p
+	t.ready = true
+	s.log.Info("site version detected", "site", p.name())
+	return p, nil
+}
+
+// detect opens each profile's search page at the base URL in turn and keeps
+// the first one that is there: the gkw search page (/gkw/html/...) with its
+// form and captcha widget, else the classic one (/shixin/) with its form and
+// captcha image. A page that is not a profile's search page (a 404, another
+// page) means "not this version"; a block or a timeout leaves the question
+// open and fails the check, to be tried again.
+func detect(ctx context.Context, t *tab, sites []profile) (profile, error) {
+	var errs []error
+	for _, p := range sites {
+		err := p.open(ctx, t)
+		if err == nil {
+			return p, nil
+		}
+		if shixincheck.KindOf(err) != shixincheck.KindUnrecognised {
+			return nil, stepError("detect site version", err)
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", p.name(), err))
+	}
+	return nil, shixincheck.Errorf(shixincheck.KindUnrecognised, "no known site version at the base URL: %w", errors.Join(errs...))
 }
 
 // failed decides what a failed search leaves behind: a tab in an unknown

@@ -68,6 +68,11 @@ func checkEvidence(t *testing.T, res shixincheck.SiteResult, name, id string) {
 	if ev.Site != "classic" || lists != max(1, (res.TotalSize+9)/10) || details != wantDetails {
 		t.Fatalf("evidence of %s: %d list pages, %d details; want %d details", ev.Site, lists, details, wantDetails)
 	}
+	// The page shows the first list page only: its print is the one file.
+	if len(res.Files) != 1 || res.Files[0].Name != "list-1.pdf" || res.Files[0].MIME != "application/pdf" ||
+		!strings.HasPrefix(string(res.Files[0].Data), "%PDF-") {
+		t.Fatalf("%d evidence files, want list-1.pdf", len(res.Files))
+	}
 }
 
 func TestCheckMultipage(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/url"
 	"sync"
 	"time"
 
@@ -44,7 +45,9 @@ func newTab(index int) *tab {
 // open creates the tab's page in br and starts following its events.
 func (t *tab) open(ctx context.Context, br *browser, loops *sync.WaitGroup) error {
 	t.discard()
-	page, err := br.rod.Page(proto.TargetCreateTarget{})
+	// A window of its own keeps the tab visible: a hidden tab gets no frames,
+	// and mouse input through CDP waits for one.
+	page, err := br.rod.Page(proto.TargetCreateTarget{NewWindow: true})
 	if err != nil {
 		return fmt.Errorf("new tab: %w", err)
 	}
@@ -150,6 +153,19 @@ func (t *tab) body(ctx context.Context, ex exchange) ([]byte, error) {
 		return base64.StdEncoding.DecodeString(res.Body)
 	}
 	return []byte(res.Body), nil
+}
+
+// postData returns the form a request sent.
+func (t *tab) postData(ctx context.Context, ex exchange) (url.Values, error) {
+	res, err := proto.NetworkGetRequestPostData{RequestID: ex.id}.Call(t.page.Context(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("request body: %w", err)
+	}
+	v, err := url.ParseQuery(res.PostData)
+	if err != nil {
+		return nil, fmt.Errorf("request body: %w", err)
+	}
+	return v, nil
 }
 
 // bodies fetches the bodies of several requests at once.
