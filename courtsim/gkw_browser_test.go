@@ -365,7 +365,8 @@ func gkwSliderPagesDetail(t *testing.T, browser *rod.Browser) {
 		t.Errorf("detail URL %s", tab.MustInfo().URL)
 	}
 	tabID := tab.TargetID
-	tab.MustElementR("button", "关闭").MustClick()
+	// The click closes the tab, so its own answer may never come: the loop below checks the effect.
+	tab.MustElementR("button", "关闭").Click(proto.InputMouseButtonLeft, 1)
 	closed := false
 	for range 50 {
 		still := false

@@ -21,12 +21,16 @@ import (
 // percentile of a check's duration, checks per second, and the resident
 // memory of this process plus the Chromium processes it launched.
 func BenchmarkCheck(b *testing.B) {
-	for _, tabs := range []int{1, 4} {
-		b.Run(fmt.Sprintf("tabs=%d", tabs), func(b *testing.B) {
+	for _, c := range []struct {
+		tabs   int
+		prints bool
+	}{{1, false}, {4, false}, {1, true}, {4, true}} {
+		tabs := c.tabs
+		b.Run(fmt.Sprintf("tabs=%d/prints=%v", tabs, c.prints), func(b *testing.B) {
 			cfg := simConfig()
 			cfg.CaptchaUses = 1 << 30
 			cfg.CaptchaTTL = time.Hour
-			e := newEnv(b, cfg, Config{Tabs: tabs})
+			e := newEnv(b, cfg, Config{Tabs: tabs, NoPrints: !c.prints})
 			people := append(e.people(b, "listed", 30), e.people(b, "clean", 30)...)
 			ctx := context.Background()
 			run := func(n int) []time.Duration {

@@ -42,6 +42,9 @@ type Config struct {
 	StepTimeout        time.Duration // default 20s
 	Pace               time.Duration // default 3s; negative: no pacing (simulator)
 	MaxCaptchaAttempts int           // default 3: refused answers per check (gkw: per verification)
+	// NoPrints skips the PDF prints of the pages kept as evidence; only for
+	// measuring the search itself (a print costs a few hundred ms).
+	NoPrints bool
 }
 
 const (
@@ -68,6 +71,7 @@ type profile interface {
 // run is one check of one candidate, as the profile sees it.
 type run struct {
 	name, idNumber string
+	prints         bool       // keep PDF prints of the pages as evidence
 	captchas       int        // answers a person gave during this check
 	evidence       []evidence // every answer of the site, in order
 	// What was read before a captcha expired, so the check resumes with the
@@ -265,7 +269,7 @@ func (s *Scraper) check(ctx context.Context, t *tab, name, idNumber string) (shi
 		}
 		t.ready = true
 	}
-	r := &run{name: name, idNumber: idNumber}
+	r := &run{name: name, idNumber: idNumber, prints: !s.cfg.NoPrints}
 	ans, err := site.search(ctx, t, r)
 	if err != nil {
 		return shixincheck.SiteResult{}, s.failed(t, err)

@@ -134,6 +134,9 @@ func (r *run) keepFile(name, mime string, data []byte) {
 
 // keepPrint keeps Chromium's print of a page as evidence.
 func keepPrint(ctx context.Context, page *rod.Page, r *run, timeout time.Duration, name string) error {
+	if !r.prints {
+		return nil
+	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	pdf, err := printPDF(ctx, page)
