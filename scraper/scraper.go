@@ -252,7 +252,7 @@ func (s *Scraper) check(ctx context.Context, t *tab, name, idNumber string) (shi
 	}
 	if !t.usable(br) {
 		sctx, cancel := context.WithTimeout(ctx, s.cfg.StepTimeout)
-		err := t.open(sctx, br, &s.loops)
+		err := t.open(sctx, br, &s.loops, s.cfg.Site != classicSite.Name)
 		cancel()
 		if err != nil {
 			t.discard()

@@ -42,12 +42,13 @@ func newTab(index int) *tab {
 	return &tab{index: index, key: fmt.Sprintf("__sx%08x", rand.Uint32())}
 }
 
-// open creates the tab's page in br and starts following its events.
-func (t *tab) open(ctx context.Context, br *browser, loops *sync.WaitGroup) error {
+// open creates the tab's page in br and starts following its events. With
+// window, the tab gets a window of its own, which keeps it visible: a hidden
+// tab gets no frames, and mouse input through CDP (the gkw captcha) waits for
+// one. The classic site needs no mouse, and one window is much cheaper.
+func (t *tab) open(ctx context.Context, br *browser, loops *sync.WaitGroup, window bool) error {
 	t.discard()
-	// A window of its own keeps the tab visible: a hidden tab gets no frames,
-	// and mouse input through CDP waits for one.
-	page, err := br.rod.Page(proto.TargetCreateTarget{NewWindow: true})
+	page, err := br.rod.Page(proto.TargetCreateTarget{NewWindow: window})
 	if err != nil {
 		return fmt.Errorf("new tab: %w", err)
 	}
