@@ -209,6 +209,7 @@ func TestEndToEndGkw(t *testing.T) {
 	for _, m := range []string{
 		`shixincheck_captcha_verification_outcomes_total{outcome="accepted",site="gkw"}`,
 		`shixincheck_captcha_verification_outcomes_total{outcome="rejected",site="gkw"}`,
+		`shixincheck_captcha_candidates_per_verification_count{site="gkw"}`,
 	} {
 		if !bytes.Contains(metricsText, []byte(m)) {
 			t.Errorf("/metrics lacks %s", m)

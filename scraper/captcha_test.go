@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +12,35 @@ import (
 	"github.com/shixincheck/shixincheck"
 	"github.com/shixincheck/shixincheck/courtsim"
 )
+
+// TestServedCountsCandidatesPerVerification: when a tab moves on to a new
+// captcha, the solver hears how many candidates the old one served.
+func TestServedCountsCandidatesPerVerification(t *testing.T) {
+	cfg := simConfig()
+	cfg.CaptchaUses = 3 // one clean check uses one: three checks per captcha
+	e := newEnv(t, cfg, Config{Tabs: 1})
+	for _, p := range e.people(t, "clean", 5) {
+		if _, err := e.scraper.Check(context.Background(), p.Name, p.IDNumber); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.solver.mu.Lock()
+	served := maps.Clone(e.solver.served)
+	e.solver.mu.Unlock()
+	if len(served) != 1 || slices.Collect(maps.Values(served))[0] != 3 {
+		t.Fatalf("served before close = %v, want one captcha that served 3", served)
+	}
+	e.scraper.Close()
+	e.solver.mu.Lock()
+	defer e.solver.mu.Unlock()
+	total := 0
+	for _, n := range e.solver.served {
+		total += n
+	}
+	if len(e.solver.served) != 2 || total != 5 {
+		t.Errorf("served after close = %v, want 3 + 2", e.solver.served)
+	}
+}
 
 func TestCaptchaReusedAcrossCandidates(t *testing.T) {
 	e := newEnv(t, simConfig(), Config{Tabs: 1})

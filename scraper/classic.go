@@ -311,6 +311,7 @@ func (c *classic) solve(ctx context.Context, t *tab, r *run) error {
 		}
 		r.captchas++
 		t.solved = &solution{challengeID: sol.ChallengeID, code: strings.TrimSpace(sol.Text), captchaID: img.captchaID}
+		t.verified(ctx, c.solver, sol.ChallengeID)
 		return nil
 	}
 }

@@ -199,6 +199,7 @@ type testSolver struct {
 	solved     int   // challenges answered
 	challenges int   // challenges seen
 	reports    []string
+	served     map[string]int // candidates each verification served, as told
 }
 
 func (s *testSolver) Solve(ctx context.Context, ch shixincheck.Challenge) (shixincheck.Solution, error) {
@@ -228,6 +229,16 @@ func (s *testSolver) Solve(ctx context.Context, ch shixincheck.Challenge) (shixi
 	}
 	s.solved++
 	return shixincheck.Solution{ChallengeID: "c" + strconv.Itoa(s.challenges), Text: code}, nil
+}
+
+// Served records how many candidates each verification served.
+func (s *testSolver) Served(ctx context.Context, verification string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.served == nil {
+		s.served = map[string]int{}
+	}
+	s.served[verification] += n
 }
 
 func (s *testSolver) Report(ctx context.Context, id string, accepted bool) {

@@ -132,6 +132,7 @@ type gkwPerson struct {
 	gaps           []time.Duration             // from a solution to the next picture of its session
 	err            error                       // first thing wrong with a challenge
 	inspect        func(shixincheck.Challenge) // called first, with the widget on the page
+	served         map[string]int              // candidates each verification served, as told
 }
 
 func newGkwPerson(sim *courtsim.Sim) *gkwPerson {
@@ -251,6 +252,15 @@ func handDrag(x0, y0, dx float64) []shixincheck.Point {
 		pts = append(pts, shixincheck.Point{X: x0 + dx*ease, Y: y0 + float64(i%3) - 1, T: total * i / (n - 1)})
 	}
 	return pts
+}
+
+func (p *gkwPerson) Served(ctx context.Context, verification string, n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.served == nil {
+		p.served = map[string]int{}
+	}
+	p.served[verification] += n
 }
 
 func (p *gkwPerson) Report(ctx context.Context, id string, accepted bool) {

@@ -322,6 +322,7 @@ func (f *gkwFlow) verify(ctx context.Context) error {
 			g.solver.Report(ctx, sol.ChallengeID, true)
 			r.captchas += len(acted)
 			f.knownID = id
+			f.t.verified(ctx, g.solver, session)
 			g.log.Debug("gkw verification passed", "tab", f.t.index, "rounds", round, "refused", rejected,
 				"ms", ms(time.Since(start)))
 			return nil

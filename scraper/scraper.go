@@ -30,6 +30,10 @@ type Solver interface {
 	Solve(ctx context.Context, ch shixincheck.Challenge) (shixincheck.Solution, error)
 	// Report tells whether the site accepted the answer of challengeID.
 	Report(ctx context.Context, challengeID string, accepted bool)
+	// Served tells how many candidates one verification served (the
+	// challenge id of a typed captcha, the session of an interactive one),
+	// once, when the tab moves on to another verification or closes.
+	Served(ctx context.Context, verification string, n int)
 }
 
 // Config configures a Scraper. Zero values take the defaults.
@@ -274,6 +278,7 @@ func (s *Scraper) check(ctx context.Context, t *tab, name, idNumber string) (shi
 	if err != nil {
 		return shixincheck.SiteResult{}, s.failed(t, err)
 	}
+	t.served++
 	res := shixincheck.SiteResult{
 		Site:      site.name(),
 		QueriedAt: ans.at,
@@ -364,6 +369,9 @@ func (s *Scraper) Close() error {
 	s.cancel()
 	for range s.tabs { // wait for running checks to hand their tabs back
 		<-s.free
+	}
+	for _, t := range s.tabs {
+		t.verified(context.Background(), s.solver, "")
 	}
 	s.mu.Lock()
 	br := s.br

@@ -20,6 +20,9 @@ type tab struct {
 	index int
 	key   string // name of our scripts' state in the page
 
+	verification string // the verification the tab searches with ("" for none)
+	served       int    // candidates checked with it
+
 	br   *browser  // the browser the page lives in
 	page *rod.Page // nil until opened
 	net  *netLog
@@ -36,6 +39,15 @@ type solution struct {
 	code        string // pCode
 	captchaID   string // the site's captchaId the code belongs to
 	accepted    bool   // a search succeeded with it (and it was reported)
+}
+
+// verified records that the tab now searches with a new verification (""
+// for none), and tells the solver how many candidates the previous one served.
+func (t *tab) verified(ctx context.Context, solver Solver, verification string) {
+	if t.verification != "" && t.served > 0 {
+		solver.Served(ctx, t.verification, t.served)
+	}
+	t.verification, t.served = verification, 0
 }
 
 func newTab(index int) *tab {
