@@ -2,7 +2,6 @@ package courtsim
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 )
 
@@ -126,21 +125,17 @@ func (s *Sim) classicSearch(w http.ResponseWriter, r *http.Request) {
 		writeText(w, http.StatusOK, "text/html; charset=utf-8", "error")
 		return
 	}
-	page, err := strconv.Atoi(r.PostForm.Get("currentPage"))
-	if err != nil || page < 1 {
-		page = 1
-	}
 	// pCardNum is ignored on purpose: the worst case of the real site.
 	found := s.data.search(name, r.PostForm.Get("pProvince"))
+	page, totalPage, rows := pageOf(found, r.PostForm.Get("currentPage"), classicPageSize)
 	out := classicResultPage{
 		CurrentPage: page,
 		PageSize:    classicPageSize,
-		TotalPage:   max(1, (len(found)+classicPageSize-1)/classicPageSize),
+		TotalPage:   totalPage,
 		TotalSize:   len(found),
 		Result:      []classicResultItem{},
 	}
-	for i := (page - 1) * classicPageSize; i < len(found) && i < page*classicPageSize; i++ {
-		rec := found[i]
+	for _, rec := range rows {
 		out.Result = append(out.Result, classicResultItem{
 			ID: rec.ID, IName: rec.Person.Name, CaseCode: rec.CaseCode, RegDate: rec.Reg.Format(classicDate),
 		})

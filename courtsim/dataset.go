@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -427,4 +428,15 @@ func (d *dataset) anyNameContains(name string) bool {
 		}
 	}
 	return false
+}
+
+// pageOf returns page currentPage (1 when missing or bad) of found, size rows
+// a page, and the number of pages: 1 for none and for one page, as the site says.
+func pageOf(found []*record, currentPage string, size int) (page, totalPage int, rows []*record) {
+	page, err := strconv.Atoi(currentPage)
+	if err != nil || page < 1 {
+		page = 1
+	}
+	from := min((page-1)*size, len(found))
+	return page, max(1, (len(found)+size-1)/size), found[from:min(from+size, len(found))]
 }

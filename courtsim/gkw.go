@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"net/http"
-	"strconv"
 	"strings"
 )
 
@@ -113,21 +112,17 @@ func (s *Sim) gkwSearch(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, gkwAnswer{Code: gkwCodeTokenDead, Msg: gkwExpiredMsg})
 		return
 	}
-	page, err := strconv.Atoi(r.PostForm.Get("currentPage"))
-	if err != nil || page < 1 {
-		page = 1
-	}
 	// pCardNum is ignored on purpose, as on the classic site.
 	found := s.data.search(name, r.PostForm.Get("pProvince"))
+	page, totalPage, rows := pageOf(found, r.PostForm.Get("currentPage"), gkwPageSize)
 	out := gkwResultPage{
 		CurrentPage: page,
 		PageSize:    gkwPageSize,
-		TotalPage:   max(1, (len(found)+gkwPageSize-1)/gkwPageSize),
+		TotalPage:   totalPage,
 		TotalSize:   len(found),
 		Result:      []gkwResultItem{},
 	}
-	for i := (page - 1) * gkwPageSize; i < len(found) && i < page*gkwPageSize; i++ {
-		rec := found[i]
+	for _, rec := range rows {
 		out.Result = append(out.Result, gkwResultItem{
 			ID: s.gkwIDs.toOpaque[rec.ID], PName: rec.Person.Name, CaseCode: rec.CaseCode, RegDate: gkwRegDate(rec),
 		})
