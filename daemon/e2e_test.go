@@ -339,6 +339,9 @@ func TestEndToEnd(t *testing.T) {
 	if strings.Join(rows[header], "|") != strings.Join(wantHeader, "|") {
 		t.Errorf("header = %q", rows[header])
 	}
+	if top := fmt.Sprint(rows[:header]); !strings.Contains(top, "政协黄石市委员会办公室") || !strings.Contains(top, "王经办") || !strings.Contains(top, "0714-6666666") {
+		t.Errorf("workbook header lacks unit, 经办人 or phone: %q", rows[:header])
+	}
 	data := rows[header+1:]
 	if len(data) != len(people) {
 		t.Fatalf("workbook has %d rows, want %d", len(data), len(people))

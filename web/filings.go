@@ -186,12 +186,7 @@ func (s *Server) handleFilingPage(w http.ResponseWriter, r *http.Request) {
 func filingWorkbook(f shixincheck.Filing, rows []ledger.Row, masked, records bool) ([]byte, error) {
 	wf := workbook.Filing{Unit: f.Unit, Handler: f.Handler, Phone: f.Phone, Records: records, MaskIDs: masked}
 	for _, row := range rows {
-		c := row.Check
-		wf.Rows = append(wf.Rows, workbook.Row{
-			Item: row.Candidate.Item, Name: row.Candidate.Name, IDNumber: row.Candidate.IDNumber,
-			Result: shixincheck.ResultText(c.Outcome, c.HitCount), QueriedAt: c.QueriedAt, Measure: c.Measure,
-			Records: c.Records,
-		})
+		wf.Rows = append(wf.Rows, workbookRow(row.Candidate, row.Check))
 	}
 	var buf bytes.Buffer
 	if err := workbook.Write(&buf, wf); err != nil {

@@ -221,6 +221,7 @@ type batchView struct {
 	StateText      string                   `json:"state_text"`
 	Progress       ledger.Progress          `json:"progress"`
 	CaptchaBacklog int64                    `json:"captcha_backlog"`
+	batch          shixincheck.Batch        // as stored, for the workbook's header
 	// PerVerification is the candidates checked per verification a person did ("" before any).
 	PerVerification string          `json:"per_verification,omitempty"`
 	Candidates      []candidateView `json:"candidates"`
@@ -275,7 +276,7 @@ func (s *Server) loadBatch(ctx context.Context, id string) (batchView, []ledger.
 
 // summary is a batch's view without its candidates.
 func (s *Server) summary(ctx context.Context, b shixincheck.Batch, p ledger.Progress) batchView {
-	v := batchView{ID: b.ID, Item: b.Item, Unit: b.Unit, Handler: b.Handler, CreatedAt: b.CreatedAt, Control: b.Control, Progress: p}
+	v := batchView{ID: b.ID, Item: b.Item, Unit: b.Unit, Handler: b.Handler, CreatedAt: b.CreatedAt, Control: b.Control, Progress: p, batch: b}
 	if backlog, err := s.Captcha.Backlog(ctx); err == nil {
 		v.CaptchaBacklog = backlog
 	}
@@ -337,20 +338,23 @@ func (v batchView) finished() bool {
 }
 
 // filing builds the filing workbook of a batch from its recorded checks.
-func filing(b batchView, entries []ledger.Entry) workbook.Filing {
-	f := workbook.Filing{Unit: b.Unit}
+func filing(b shixincheck.Batch, entries []ledger.Entry) workbook.Filing {
+	f := workbook.Filing{Unit: b.Unit, Handler: b.Handler, Phone: b.Phone}
 	for _, e := range entries {
-		c := e.Check
-		if c == nil || e.Candidate.State != shixincheck.StateDone {
-			continue
+		if e.Check != nil && e.Candidate.State == shixincheck.StateDone {
+			f.Rows = append(f.Rows, workbookRow(e.Candidate, *e.Check))
 		}
-		f.Rows = append(f.Rows, workbook.Row{
-			Item: e.Candidate.Item, Name: e.Candidate.Name, IDNumber: e.Candidate.IDNumber,
-			Result:    shixincheck.ResultText(c.Outcome, c.HitCount),
-			QueriedAt: c.QueriedAt, Measure: c.Measure,
-		})
 	}
 	return f
+}
+
+// workbookRow is a check as a row of the filing workbook (Attachment 2).
+func workbookRow(c shixincheck.Candidate, k shixincheck.Check) workbook.Row {
+	return workbook.Row{
+		Item: c.Item, Name: c.Name, IDNumber: c.IDNumber,
+		Result: shixincheck.ResultText(k.Outcome, k.HitCount), QueriedAt: k.QueriedAt, Measure: k.Measure,
+		Records: k.Records,
+	}
 }
 
 func (s *Server) handleWorkbook(w http.ResponseWriter, r *http.Request) {
@@ -364,13 +368,7 @@ func (s *Server) handleWorkbook(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, http.StatusConflict, "批次尚未核查完毕：完成后再下载登记表（或加参数 partial=1 下载已完成部分）")
 		return
 	}
-	b, err := s.Ledger.Batch(ctx, v.ID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	f := filing(v, entries)
-	f.Handler, f.Phone = b.Handler, b.Phone
+	f := filing(v.batch, entries)
 	var buf bytes.Buffer
 	if err := workbook.Write(&buf, f); err != nil {
 		s.fail(w, r, fmt.Errorf("web: workbook: %w", err))
