@@ -49,6 +49,7 @@ func (s *Server) batches(ctx context.Context, f batchFilter) ([]batchView, error
 		return nil, fmt.Errorf("web: batches: %w", err)
 	}
 	var out []batchView
+	backlog := s.backlog(ctx) // one for the whole list: captchas are not tied to a batch
 	for _, b := range all {
 		if (f.Item != "" && b.Item != f.Item) || (!f.From.IsZero() && b.CreatedAt.Before(f.From)) || (!f.To.IsZero() && !b.CreatedAt.Before(f.To)) {
 			continue
@@ -57,7 +58,7 @@ func (s *Server) batches(ctx context.Context, f batchFilter) ([]batchView, error
 		if err != nil {
 			return nil, fmt.Errorf("web: batches: %w", err)
 		}
-		v := s.summary(ctx, b, p)
+		v := summary(b, p, backlog)
 		if f.State == "" || v.State == f.State {
 			out = append(out, v)
 		}

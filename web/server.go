@@ -256,7 +256,7 @@ func (s *Server) loadBatch(ctx context.Context, id string) (batchView, []ledger.
 	if err != nil {
 		return batchView{}, nil, fmt.Errorf("web: load progress: %w", err)
 	}
-	v := s.summary(ctx, b, p)
+	v := summary(b, p, s.backlog(ctx))
 	for _, e := range entries {
 		cv := candidateView{
 			Row: e.Candidate.Row, Name: shixincheck.MaskName(e.Candidate.Name), IDNumber: shixincheck.MaskID(e.Candidate.IDNumber),
@@ -274,12 +274,19 @@ func (s *Server) loadBatch(ctx context.Context, id string) (batchView, []ledger.
 	return v, entries, nil
 }
 
-// summary is a batch's view without its candidates.
-func (s *Server) summary(ctx context.Context, b shixincheck.Batch, p ledger.Progress) batchView {
-	v := batchView{ID: b.ID, Item: b.Item, Unit: b.Unit, Handler: b.Handler, CreatedAt: b.CreatedAt, Control: b.Control, Progress: p, batch: b}
-	if backlog, err := s.Captcha.Backlog(ctx); err == nil {
-		v.CaptchaBacklog = backlog
+// backlog is the captcha backlog shown with batches; 0 when Redis cannot say.
+func (s *Server) backlog(ctx context.Context) int64 {
+	n, err := s.Captcha.Backlog(ctx)
+	if err != nil {
+		return 0
 	}
+	return n
+}
+
+// summary is a batch's view without its candidates.
+func summary(b shixincheck.Batch, p ledger.Progress, backlog int64) batchView {
+	v := batchView{ID: b.ID, Item: b.Item, Unit: b.Unit, Handler: b.Handler, CreatedAt: b.CreatedAt, Control: b.Control,
+		Progress: p, CaptchaBacklog: backlog, batch: b}
 	v.State = batchState(b.Control, p, v.CaptchaBacklog)
 	if p.Captchas > 0 {
 		v.PerVerification = strconv.FormatFloat(float64(p.Done)/float64(p.Captchas), 'f', 1, 64)
