@@ -347,3 +347,42 @@ func (f Filing) Status(now time.Time, cal Workdays) (FilingStatus, *int) {
 		return StatusPrepared, left
 	}
 }
+
+// Role is what an account may do. An account holds one or more roles.
+type Role string
+
+const (
+	RoleClerk    Role = "clerk"    // uploads batches, downloads workbooks, marks filings submitted
+	RoleOperator Role = "operator" // solves captchas; never sees a name or an ID number
+	RoleAuditor  Role = "auditor"  // reads the ledger and the audit trail
+	RoleAdmin    Role = "admin"    // accounts, rules, settings
+)
+
+// Roles lists every role, in the order pages show them.
+var Roles = []Role{RoleClerk, RoleOperator, RoleAuditor, RoleAdmin}
+
+// RoleText is a role as the pages name it.
+var RoleText = map[Role]string{RoleClerk: "经办人", RoleOperator: "验证码操作员", RoleAuditor: "审计员", RoleAdmin: "管理员"}
+
+// Actions written to the audit trail. Targets name ids (batch, candidate,
+// check, filing, account) or masked values, never a name or an ID number.
+const (
+	AuditLogin           = "login"
+	AuditLoginFailed     = "login_failed"
+	AuditLogout          = "logout"
+	AuditUpload          = "upload"
+	AuditBatchControl    = "batch_control" // pause, resume, cancel, retry the failed
+	AuditViewBatch       = "view_batch"
+	AuditViewPerson      = "view_person" // a ledger search or a person's history
+	AuditUnmask          = "unmask"
+	AuditDownload        = "download" // a workbook or an evidence file
+	AuditFilingCreated   = "filing_created"
+	AuditFilingSubmitted = "filing_submitted"
+	AuditAccountCreated  = "account_created"
+	AuditAccountChanged  = "account_changed"
+	AuditTokenCreated    = "token_created"
+	AuditTokenRevoked    = "token_revoked"
+	AuditRulesLoaded     = "rules_loaded"
+	AuditPurge           = "purge"
+	AuditKeysRotated     = "keys_rotated"
+)

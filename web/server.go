@@ -248,13 +248,15 @@ func (s *Server) loadBatch(ctx context.Context, id string) (batchView, []ledger.
 	if err != nil {
 		return batchView{}, nil, err
 	}
-	entries, err := s.Ledger.Entries(ctx, id)
-	if err != nil {
-		return batchView{}, nil, fmt.Errorf("web: load entries: %w", err)
-	}
+	// Progress before entries: a page that sees the batch finished must also
+	// see every candidate's result, since it stops polling then.
 	p, err := s.Ledger.Progress(ctx, id)
 	if err != nil {
 		return batchView{}, nil, fmt.Errorf("web: load progress: %w", err)
+	}
+	entries, err := s.Ledger.Entries(ctx, id)
+	if err != nil {
+		return batchView{}, nil, fmt.Errorf("web: load entries: %w", err)
 	}
 	v := summary(b, p, s.backlog(ctx))
 	for _, e := range entries {
