@@ -22,6 +22,9 @@ type Batch struct {
 	CreatedAt  time.Time
 	ContentKey string // hash of the item, unit, day and rows: the same upload twice is one batch
 	Control    BatchControl
+	// PurgedAt is when retention removed the batch's personal data and
+	// evidence (names and ID numbers now masked); nil while they are kept.
+	PurgedAt *time.Time
 }
 
 // BatchControl is what a clerk has asked of a batch.

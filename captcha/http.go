@@ -57,7 +57,11 @@ func (q *Queue) HandleReviewPage(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	if err := q.page.Execute(w, struct{ Backlog string }{backlog}); err != nil {
+	var token string
+	if q.csrf != nil {
+		token = q.csrf(r)
+	}
+	if err := q.page.Execute(w, struct{ Backlog, CSRFToken string }{backlog, token}); err != nil {
 		slog.WarnContext(r.Context(), "captcha: review page", "err", err)
 	}
 }

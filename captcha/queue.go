@@ -101,7 +101,10 @@ type Config struct {
 	// sends (a random id per browser tab). A version with accounts returns
 	// the logged-in account here. "" is an anonymous person: no affinity.
 	Operator func(*http.Request) string
-	Hooks    Hooks
+	// CSRFToken gives the review page the token its POSTs send back in the
+	// X-CSRF-Token header, for a daemon with log-in sessions; nil for none.
+	CSRFToken func(*http.Request) string
+	Hooks     Hooks
 }
 
 // Hooks are installed by the metrics package from outside; any may be nil.
@@ -159,6 +162,7 @@ type Queue struct {
 	lease    time.Duration
 	affinity time.Duration
 	operator func(*http.Request) string
+	csrf     func(*http.Request) string
 	hooks    Hooks
 	page     *template.Template
 }
@@ -184,6 +188,7 @@ func New(rdb redis.UniversalClient, cfg Config) *Queue {
 		lease:    claimLease,
 		affinity: cfg.AffinityWait,
 		operator: cfg.Operator,
+		csrf:     cfg.CSRFToken,
 		hooks:    cfg.Hooks,
 		page:     template.Must(template.ParseFS(assets, "review.html")),
 	}

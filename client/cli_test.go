@@ -20,9 +20,11 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	shixincheck "github.com/shixincheck/shixincheck"
+	"github.com/shixincheck/shixincheck/access"
 	"github.com/shixincheck/shixincheck/captcha"
 	"github.com/shixincheck/shixincheck/ledger"
 	"github.com/shixincheck/shixincheck/rules"
+	"github.com/shixincheck/shixincheck/vault"
 	"github.com/shixincheck/shixincheck/web"
 	"github.com/shixincheck/shixincheck/workdays"
 )
@@ -36,6 +38,8 @@ const testRedisDB = 15
 type testDaemon struct {
 	*httptest.Server
 	ledger *ledger.Store
+	token  string // an API token of a clerk's account
+	clerk  ledger.Account
 
 	mu   sync.Mutex
 	auth []string // Authorization headers received
@@ -54,7 +58,7 @@ func newTestDaemon(t *testing.T) *testDaemon {
 		t.Fatalf("redis at 127.0.0.1:6379 (run scripts/setup.sh): %v", err)
 	}
 	t.Cleanup(func() { rdb.Close() })
-	store, err := ledger.Open(ctx, filepath.Join(t.TempDir(), "ledger.db"))
+	store, err := ledger.Open(ctx, filepath.Join(t.TempDir(), "ledger.db"), vault.Random())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +69,7 @@ func newTestDaemon(t *testing.T) *testDaemon {
 	}
 	d := &testDaemon{ledger: store}
 	srv := &web.Server{
-		Ledger: store, Rules: rules.Default(), Captcha: captcha.New(rdb, captcha.Config{}),
+		Ledger: store, Rules: rules.Default(), Captcha: captcha.New(rdb, captcha.Config{Operator: web.Operator, CSRFToken: web.CSRFToken}),
 		Metrics: http.NotFoundHandler(), Tasks: d, Calendar: cal,
 		DueDate: func(done time.Time) (*time.Time, error) {
 			due, err := cal.AddWorkdays(done, 7)
@@ -73,6 +77,7 @@ func newTestDaemon(t *testing.T) *testDaemon {
 		},
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
+	d.clerk, d.token = newToken(t, store, "clerk1", shixincheck.RoleClerk)
 	h := srv.Handler()
 	d.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		d.mu.Lock()
@@ -82,6 +87,29 @@ func newTestDaemon(t *testing.T) *testDaemon {
 	}))
 	t.Cleanup(d.Close)
 	return d
+}
+
+// newToken makes an account with roles (or takes the one of that login) and
+// an API token for it, as a clerk would on the daemon's /account page.
+func newToken(t *testing.T, store *ledger.Store, login string, roles ...shixincheck.Role) (ledger.Account, string) {
+	t.Helper()
+	ctx := context.Background()
+	a, err := store.Account(ctx, login)
+	if errors.Is(err, ledger.ErrNotFound) {
+		hash, herr := access.HashPassword("a-password-" + login)
+		if herr != nil {
+			t.Fatal(herr)
+		}
+		a, err = store.CreateAccount(ctx, ledger.Account{Login: login, DisplayName: login, Roles: roles, PasswordHash: hash})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := access.NewSecret("sxc_")
+	if _, err := store.CreateToken(ctx, a.ID, "cli test", access.HashSecret(secret)); err != nil {
+		t.Fatal(err)
+	}
+	return a, secret
 }
 
 // people of the test lists: names and valid ID numbers, which must never
@@ -121,7 +149,7 @@ var submitFlags = []string{"--item", "公职人员招录资格审查", "--unit",
 // the environment as a clerk would set them.
 func (d *testDaemon) cli(t *testing.T, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
-	env := map[string]string{"SHIXINCHECK_SERVER": d.URL, "SHIXINCHECK_TOKEN": "tok-123"}
+	env := map[string]string{"SHIXINCHECK_SERVER": d.URL, "SHIXINCHECK_TOKEN": d.token}
 	var out, errOut bytes.Buffer
 	err = Run(context.Background(), args[0], args[1:], func(k string) string { return env[k] }, &out, &errOut)
 	stdout, stderr = out.String(), errOut.String()
@@ -198,18 +226,19 @@ func TestSubmitPrintsBatchAndURL(t *testing.T) {
 		t.Errorf("batch = %+v, %v", b, err)
 	}
 	d.mu.Lock()
-	if len(d.auth) != 1 || d.auth[0] != "Bearer tok-123" {
+	if len(d.auth) != 1 || d.auth[0] != "Bearer "+d.token {
 		t.Errorf("Authorization headers %q, want the token from SHIXINCHECK_TOKEN", d.auth)
 	}
 	d.mu.Unlock()
 
 	// Flags first and the file last work too; the same list again is the same batch.
-	stdout, stderr, err = d.cli(t, append(append([]string{"submit"}, submitFlags...), "--token", "tok-flag", list)...)
+	_, flagToken := newToken(t, d.ledger, d.clerk.Login)
+	stdout, stderr, err = d.cli(t, append(append([]string{"submit"}, submitFlags...), "--token", flagToken, list)...)
 	if err != nil || !strings.HasPrefix(stdout, id+"\n") || !strings.Contains(stderr, "不重复核查") {
 		t.Errorf("second submit: %v, %q, %q", err, stdout, stderr)
 	}
 	d.mu.Lock()
-	if last := d.auth[len(d.auth)-1]; last != "Bearer tok-flag" {
+	if last := d.auth[len(d.auth)-1]; last != "Bearer "+flagToken {
 		t.Errorf("--token: Authorization %q", last)
 	}
 	d.mu.Unlock()
@@ -377,7 +406,7 @@ func TestFollowDrawsOnATerminal(t *testing.T) {
 	id := d.onlyBatch(t)
 	go d.record(t, id, 50*time.Millisecond, allClear)
 	tty := &ttyRecorder{}
-	b, err := follow(context.Background(), New(d.URL, "", 5*time.Second), id, tty, true, 10*time.Millisecond, 0)
+	b, err := follow(context.Background(), New(d.URL, d.token, 5*time.Second), id, tty, true, 10*time.Millisecond, 0)
 	if err != nil || b.State != StateDone {
 		t.Fatalf("follow: %+v, %v", b, err)
 	}
@@ -516,5 +545,34 @@ func TestHelpIsNoError(t *testing.T) {
 		if !strings.Contains(errOut.String(), "-server") || strings.Contains(errOut.String(), "secret-token") {
 			t.Errorf("%s -h (must not show the token): %q", cmd, errOut.String())
 		}
+	}
+}
+
+// TestTokenRefused: without a valid token, or with one of an account that
+// is not a clerk's, the daemon refuses and the CLI says to fix the token.
+func TestTokenRefused(t *testing.T) {
+	d := newTestDaemon(t)
+	_, auditorToken := newToken(t, d.ledger, "auditor1", shixincheck.RoleAuditor)
+	for _, tc := range []struct {
+		name, token string
+		status      int
+	}{
+		{"no token", "", http.StatusUnauthorized},
+		{"unknown token", "sxc_" + strings.Repeat("A", 43), http.StatusUnauthorized},
+		{"an auditor's token", auditorToken, http.StatusForbidden},
+	} {
+		var out, errOut bytes.Buffer
+		env := map[string]string{"SHIXINCHECK_SERVER": d.URL, "SHIXINCHECK_TOKEN": tc.token}
+		err := Run(context.Background(), "submit", append([]string{goodList(t)}, submitFlags...), func(k string) string { return env[k] }, &out, &errOut)
+		var apiErr *APIError
+		if !errors.As(err, &apiErr) || apiErr.Status != tc.status || !strings.Contains(err.Error(), "SHIXINCHECK_TOKEN") {
+			t.Errorf("%s: %v, want %d naming the token", tc.name, err, tc.status)
+		}
+		if tc.token != "" && strings.Contains(err.Error()+errOut.String(), tc.token) {
+			t.Errorf("%s: the token is printed", tc.name)
+		}
+	}
+	if bs, _ := d.ledger.Batches(context.Background(), 0); len(bs) != 0 {
+		t.Errorf("refused submissions stored %d batches", len(bs))
 	}
 }

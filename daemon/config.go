@@ -31,6 +31,24 @@ type Config struct {
 	CaptchaTimeout time.Duration `json:"captcha_timeout"`
 	MaxRetry       int           `json:"max_retry"`
 	Demo           bool          `json:"demo"`
+
+	// KeyFile holds the keys that encrypt personal data in the ledger (see
+	// vault). The environment variable SHIXINCHECK_KEYS, when set, holds the
+	// same text and wins, so a container can take it from a secret.
+	KeyFile string `json:"key_file"`
+	Keys    string `json:"-"` // the text of SHIXINCHECK_KEYS
+
+	// RetentionDays: finished batches' evidence and personal data are purged
+	// this many days after their last check; 0 keeps them.
+	RetentionDays int `json:"retention_days"`
+	// SessionIdle logs a browser out after this long without a request.
+	SessionIdle time.Duration `json:"session_idle"`
+	// TLSCert and TLSKey serve HTTPS directly; without them, put the daemon
+	// behind a TLS proxy, or set InsecureCookies for plain HTTP on a trusted
+	// network (the session cookie then lacks the Secure flag).
+	TLSCert         string `json:"tls_cert"`
+	TLSKey          string `json:"tls_key"`
+	InsecureCookies bool   `json:"insecure_cookies"`
 }
 
 // DefaultConfig works on one machine against the real court site.
@@ -46,6 +64,7 @@ func DefaultConfig() Config {
 		StepTimeout:    20 * time.Second,
 		CaptchaTimeout: 5 * time.Minute,
 		MaxRetry:       8,
+		SessionIdle:    30 * time.Minute,
 	}
 }
 
@@ -66,17 +85,31 @@ func bindFlags(fs *flag.FlagSet, c *Config, configFile *string, check *bool) {
 	fs.DurationVar(&c.CaptchaTimeout, "captcha-timeout", c.CaptchaTimeout, "how long a check waits for a person to solve a captcha")
 	fs.IntVar(&c.MaxRetry, "max-retry", c.MaxRetry, "retries of a check before it is recorded as failed")
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "serve the court-site simulator in this process and check against it")
+	fs.StringVar(&c.KeyFile, "key-file", c.KeyFile, "file of the keys that encrypt personal data (default: <data-dir>/keys, created on first start; env SHIXINCHECK_KEYS may hold the keys themselves)")
+	fs.IntVar(&c.RetentionDays, "retention-days", c.RetentionDays, "purge evidence and personal data of batches finished this many days ago (0: keep)")
+	fs.DurationVar(&c.SessionIdle, "session-idle", c.SessionIdle, "log a browser out after this long without use")
+	fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "TLS certificate file (PEM): serve HTTPS")
+	fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "TLS private key file (PEM)")
+	fs.BoolVar(&c.InsecureCookies, "insecure-cookies", c.InsecureCookies, "session cookie without the Secure flag, for plain HTTP on a trusted network")
 }
 
 // ParseConfig reads the configuration from its sources. check is true when
 // --config.check asks to validate and exit.
 func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (cfg Config, check bool, err error) {
+	return parseConfig("shixincheck", args, getenv, stderr, nil)
+}
+
+// parseConfig is ParseConfig for a command that adds flags of its own.
+func parseConfig(name string, args []string, getenv func(string) string, stderr io.Writer, extra func(*flag.FlagSet)) (cfg Config, check bool, err error) {
 	// First pass: only to learn where the config file is.
 	var file string
-	probe := flag.NewFlagSet("shixincheck", flag.ContinueOnError)
+	probe := flag.NewFlagSet(name, flag.ContinueOnError)
 	probe.SetOutput(io.Discard)
 	probeCfg := DefaultConfig()
 	bindFlags(probe, &probeCfg, &file, &check)
+	if extra != nil {
+		extra(probe)
+	}
 	if err := probe.Parse(args); err != nil && !errors.Is(err, flag.ErrHelp) {
 		probe.SetOutput(stderr)
 		return cfg, false, fmt.Errorf("config: %w", err)
@@ -91,11 +124,19 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 			return cfg, false, err
 		}
 	}
-	fs := flag.NewFlagSet("shixincheck", flag.ContinueOnError)
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	bindFlags(fs, &cfg, &file, &check)
+	daemonFlags := map[string]bool{}
+	fs.VisitAll(func(f *flag.Flag) { daemonFlags[f.Name] = true })
+	if extra != nil {
+		extra(fs)
+	}
 	var envErr error
 	fs.VisitAll(func(f *flag.Flag) {
+		if !daemonFlags[f.Name] {
+			return // a command's own flags come from its command line only
+		}
 		name := "SHIXINCHECK_" + strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(f.Name))
 		if v := getenv(name); v != "" && envErr == nil {
 			if err := fs.Set(f.Name, v); err != nil {
@@ -115,6 +156,10 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if cfg.Ledger == "" {
 		cfg.Ledger = filepath.Join(cfg.DataDir, "ledger.db")
 	}
+	cfg.Keys = getenv(keysEnv)
+	if cfg.KeyFile == "" {
+		cfg.KeyFile = filepath.Join(cfg.DataDir, "keys")
+	}
 	return cfg, check, cfg.Validate()
 }
 
@@ -130,6 +175,7 @@ func loadFile(path string, cfg *Config) error {
 		Pace           string `json:"pace"`
 		StepTimeout    string `json:"step_timeout"`
 		CaptchaTimeout string `json:"captcha_timeout"`
+		SessionIdle    string `json:"session_idle"`
 	}
 	fc := fileConfig{Config: *cfg}
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -142,7 +188,7 @@ func loadFile(path string, cfg *Config) error {
 		text string
 		dst  *time.Duration
 		key  string
-	}{{fc.Pace, &cfg.Pace, "pace"}, {fc.StepTimeout, &cfg.StepTimeout, "step_timeout"}, {fc.CaptchaTimeout, &cfg.CaptchaTimeout, "captcha_timeout"}} {
+	}{{fc.Pace, &cfg.Pace, "pace"}, {fc.StepTimeout, &cfg.StepTimeout, "step_timeout"}, {fc.CaptchaTimeout, &cfg.CaptchaTimeout, "captcha_timeout"}, {fc.SessionIdle, &cfg.SessionIdle, "session_idle"}} {
 		if d.text == "" {
 			continue
 		}
@@ -181,6 +227,15 @@ func (c Config) Validate() error {
 	}
 	if c.MaxRetry < 0 {
 		errs = append(errs, errors.New("max_retry must be 0 or more"))
+	}
+	if c.RetentionDays < 0 {
+		errs = append(errs, errors.New("retention_days must be 0 (keep) or more"))
+	}
+	if c.SessionIdle < time.Minute {
+		errs = append(errs, errors.New("session_idle must be at least 1m"))
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		errs = append(errs, errors.New("tls_cert and tls_key go together"))
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("config: %w", errors.Join(errs...))

@@ -58,11 +58,11 @@ func TestConfigRefusesBadInput(t *testing.T) {
 	}
 	// --config.check loads the rules file too.
 	var out strings.Builder
-	err := Run(t.Context(), []string{"serve", "--config.check", "--rules", badRules}, none, &out, io.Discard)
+	err := Run(t.Context(), []string{"serve", "--config.check", "--rules", badRules}, none, nil, &out, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "rules.yaml") {
 		t.Errorf("config.check with a bad rules file: %v", err)
 	}
-	if err := Run(t.Context(), []string{"serve", "--config.check"}, none, &out, io.Discard); err != nil || !strings.Contains(out.String(), "configuration ok") {
+	if err := Run(t.Context(), []string{"serve", "--config.check"}, none, nil, &out, io.Discard); err != nil || !strings.Contains(out.String(), "configuration ok") {
 		t.Errorf("config.check: %v, %q", err, out.String())
 	}
 }

@@ -57,15 +57,17 @@ type Daemon struct {
 	listener  net.Listener
 	sim       *http.Server // demo mode only
 
-	recorded chan struct{} // a check was recorded
-	stop     context.CancelFunc
-	wg       sync.WaitGroup
+	recorded     chan struct{} // a check was recorded
+	lastPurge    time.Time     // the retention purge's last run
+	demoPassword string        // demo mode: the demo account's password, shown once
+	stop         context.CancelFunc
+	wg           sync.WaitGroup
 }
 
 // Start opens every part and starts serving. On error, whatever was started
 // is closed again.
-func Start(ctx context.Context, cfg Config, log *slog.Logger) (d *Daemon, err error) {
-	d = &Daemon{cfg: cfg, log: log, recorded: make(chan struct{}, 1)}
+func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Daemon, err error) {
+	d := &Daemon{cfg: cfg, log: log, recorded: make(chan struct{}, 1)}
 	defer func() {
 		if err != nil {
 			d.Close()
@@ -80,7 +82,10 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (d *Daemon, err er
 		}
 		cfg = d.cfg
 	}
-	if d.ledger, err = ledger.Open(ctx, cfg.Ledger); err != nil {
+	if d.ledger, err = openLedger(ctx, cfg, log); err != nil {
+		return nil, fmt.Errorf("daemon: %w", err)
+	}
+	if err := d.firstAccount(ctx); err != nil {
 		return nil, fmt.Errorf("daemon: %w", err)
 	}
 
@@ -96,6 +101,8 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (d *Daemon, err er
 	m := metrics.New()
 	d.queue = captcha.New(d.rdb, captcha.Config{
 		AnswerTimeout: cfg.CaptchaTimeout,
+		Operator:      web.Operator,
+		CSRFToken:     web.CSRFToken,
 		Hooks: captcha.Hooks{
 			Answered:           m.CaptchaAnswered,
 			Reported:           m.CaptchaReported,
@@ -133,6 +140,10 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (d *Daemon, err er
 
 	rs, err := loadRules(cfg.Rules)
 	if err != nil {
+		return nil, fmt.Errorf("daemon: %w", err)
+	}
+	if _, err := d.ledger.Audit(ctx, ledger.AuditEntry{Actor: "system", Action: shixincheck.AuditRulesLoaded,
+		Target: "rules " + rs.Version, Detail: rulesSource(cfg.Rules)}); err != nil {
 		return nil, fmt.Errorf("daemon: %w", err)
 	}
 	cal, err := calendar(rs)
@@ -178,13 +189,18 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (d *Daemon, err er
 		Ledger: d.ledger, Rules: rs, Captcha: d.queue, Metrics: m.Handler(),
 		Tasks: tasks, Instrument: m.Route, Log: log.With("part", "web"),
 		Calendar: cal, DueDate: dueDate,
+		SessionIdle: cfg.SessionIdle, InsecureCookies: cfg.InsecureCookies,
 	}
 	if d.listener, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return nil, fmt.Errorf("daemon: listen: %w", err)
 	}
 	d.http = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
-		if err := d.http.Serve(d.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		serve := func() error { return d.http.Serve(d.listener) }
+		if cfg.TLSCert != "" {
+			serve = func() error { return d.http.ServeTLS(d.listener, cfg.TLSCert, cfg.TLSKey) }
+		}
+		if err := serve(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("http server", "err", err)
 		}
 	}()
@@ -201,7 +217,12 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (d *Daemon, err er
 }
 
 // URL is where the daemon's HTTP server listens.
-func (d *Daemon) URL() string { return "http://" + d.listener.Addr().String() }
+func (d *Daemon) URL() string {
+	if d.cfg.TLSCert != "" {
+		return "https://" + d.listener.Addr().String()
+	}
+	return "http://" + d.listener.Addr().String()
+}
 
 // sweep queues every unfinished candidate at start and then periodically (the
 // stable task ids make this harmless for candidates already queued), and
@@ -218,6 +239,9 @@ func (d *Daemon) sweep(ctx context.Context, tasks *jobs.Queue, due web.DueDate) 
 		}
 		if err := d.fileFinishedBatches(ctx, due); err != nil && ctx.Err() == nil {
 			d.log.Error("sweep finished batches", "err", err)
+		}
+		if tick {
+			d.housekeeping(ctx)
 		}
 		select {
 		case <-ctx.Done():
@@ -244,6 +268,29 @@ func (d *Daemon) requeue(ctx context.Context, tasks *jobs.Queue) error {
 	}
 	d.log.Info("unfinished candidates queued", "count", len(ids))
 	return nil
+}
+
+// housekeeping ends expired sessions and, once a day, purges what the
+// retention period says must go.
+func (d *Daemon) housekeeping(ctx context.Context) {
+	now := time.Now()
+	if _, err := d.ledger.DeleteExpiredSessions(ctx, now.Add(-d.cfg.SessionIdle), now.Add(-web.SessionMax)); err != nil && ctx.Err() == nil {
+		d.log.Error("expire sessions", "err", err)
+	}
+	if d.cfg.RetentionDays == 0 || now.Sub(d.lastPurge) < 24*time.Hour {
+		return
+	}
+	report, err := purge(ctx, d.ledger, now, d.cfg.RetentionDays, false, "system")
+	if err != nil {
+		if ctx.Err() == nil {
+			d.log.Error("retention purge", "err", err)
+		}
+		return
+	}
+	d.lastPurge = now
+	if len(report.Batches) > 0 || len(report.HeldBack) > 0 {
+		d.log.Info("retention purge", "purged", len(report.Batches), "held_back", len(report.HeldBack))
+	}
 }
 
 // fileFinishedBatches prepares the filing of each recent batch that is done

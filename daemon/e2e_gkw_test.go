@@ -28,8 +28,8 @@ const (
 // only: it reads the simulator's side door for where the slider must go or
 // which characters to click, and answers its first challenge wrongly.
 type gkwOperator struct {
-	base string
-	sim  *courtsim.Sim
+	api
+	sim *courtsim.Sim
 
 	mu       sync.Mutex
 	sessions []string            // verifications, in the order they began
@@ -39,8 +39,7 @@ type gkwOperator struct {
 func (o *gkwOperator) run(ctx context.Context, t *testing.T) {
 	for ctx.Err() == nil {
 		req, _ := http.NewRequestWithContext(ctx, "GET", o.base+"/api/v1/captcha/next?wait=2s", nil)
-		req.Header.Set("X-Captcha-Operator", "e2e-operator")
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := o.do(req)
 		if err != nil {
 			return
 		}
@@ -106,8 +105,7 @@ func (o *gkwOperator) run(ctx context.Context, t *testing.T) {
 		body, _ := json.Marshal(map[string]any{"actions": actions})
 		req, _ = http.NewRequestWithContext(ctx, "POST", o.base+"/api/v1/captcha/"+ch.ID, bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-Captcha-Operator", "e2e-operator")
-		resp, err = http.DefaultClient.Do(req)
+		resp, err = o.do(req)
 		if err != nil {
 			return
 		}
@@ -132,7 +130,7 @@ func TestEndToEndGkw(t *testing.T) {
 	env.cfg.Site = "gkw"
 	d := env.start(t)
 	defer d.Close()
-	base := d.URL()
+	clerk := newAPI(t, d, "clerk", shixincheck.RoleClerk)
 
 	type want struct {
 		name, id, outcome string
@@ -163,19 +161,19 @@ func TestEndToEndGkw(t *testing.T) {
 	}
 
 	ctx, stop := context.WithCancel(context.Background())
-	op := &gkwOperator{base: base, sim: env.sim, types: map[string][]string{}}
+	op := &gkwOperator{api: newAPI(t, d, "operator", shixincheck.RoleOperator), sim: env.sim, types: map[string][]string{}}
 	var done sync.WaitGroup
 	done.Add(1)
 	go func() { defer done.Done(); op.run(ctx, t) }()
 
-	code, out := upload(t, base, csv.String())
+	code, out := upload(t, clerk, csv.String())
 	if code != http.StatusCreated {
 		t.Fatalf("upload: %d %v", code, out)
 	}
 	id := out["id"].(string)
 	var b batchJSON
 	for deadline := time.Now().Add(3 * time.Minute); ; time.Sleep(300 * time.Millisecond) {
-		b = getBatch(t, base, id)
+		b = getBatch(t, clerk, id)
 		if b.Progress.Done == b.Progress.Total {
 			break
 		}
@@ -205,7 +203,7 @@ func TestEndToEndGkw(t *testing.T) {
 	if verifications < 3 {
 		t.Errorf("%d verifications: want a new one after a token expired", verifications)
 	}
-	_, metricsText := get(t, base+"/metrics")
+	_, metricsText := get(t, api{base: clerk.base}, "/metrics")
 	for _, m := range []string{
 		`shixincheck_captcha_verification_outcomes_total{outcome="accepted",site="gkw"}`,
 		`shixincheck_captcha_verification_outcomes_total{outcome="rejected",site="gkw"}`,
@@ -217,7 +215,7 @@ func TestEndToEndGkw(t *testing.T) {
 	}
 	// Evidence: every check has the pages as Chromium printed them.
 	for _, c := range b.Candidates {
-		_, body := get(t, fmt.Sprintf("%s/api/v1/checks/%d/evidence", base, c.CheckID))
+		_, body := get(t, clerk, fmt.Sprintf("/api/v1/checks/%d/evidence", c.CheckID))
 		if !bytes.Contains(body, []byte(".pdf")) {
 			t.Errorf("row %d: no PDF evidence: %.200s", c.Row, body)
 		}

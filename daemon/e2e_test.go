@@ -19,6 +19,8 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/xuri/excelize/v2"
 
+	shixincheck "github.com/shixincheck/shixincheck"
+	"github.com/shixincheck/shixincheck/access"
 	"github.com/shixincheck/shixincheck/courtsim"
 	"github.com/shixincheck/shixincheck/ledger"
 )
@@ -91,10 +93,10 @@ func (e *testEnv) start(t *testing.T) *Daemon {
 // person acts as the captcha operator through the review API only: it reads
 // the simulator's side door for the answer, and answers the first challenge
 // wrong on purpose.
-func person(ctx context.Context, t *testing.T, base string, sim *courtsim.Sim, answered, wrong *atomic.Int32) {
+func person(ctx context.Context, t *testing.T, op api, sim *courtsim.Sim, answered, wrong *atomic.Int32) {
 	for ctx.Err() == nil {
-		req, _ := http.NewRequestWithContext(ctx, "GET", base+"/api/v1/captcha/next?wait=2s", nil)
-		resp, err := http.DefaultClient.Do(req)
+		req, _ := http.NewRequestWithContext(ctx, "GET", op.base+"/api/v1/captcha/next?wait=2s", nil)
+		resp, err := op.do(req)
 		if err != nil {
 			return
 		}
@@ -129,9 +131,9 @@ func person(ctx context.Context, t *testing.T, base string, sim *courtsim.Sim, a
 			}
 		}
 		body := strings.NewReader(fmt.Sprintf(`{"answer":%q}`, answer))
-		req, _ = http.NewRequestWithContext(ctx, "POST", base+"/api/v1/captcha/"+ch.ID, body)
+		req, _ = http.NewRequestWithContext(ctx, "POST", op.base+"/api/v1/captcha/"+ch.ID, body)
 		req.Header.Set("Content-Type", "application/json")
-		resp, err = http.DefaultClient.Do(req)
+		resp, err = op.do(req)
 		if err != nil {
 			return
 		}
@@ -143,7 +145,7 @@ func person(ctx context.Context, t *testing.T, base string, sim *courtsim.Sim, a
 	}
 }
 
-func upload(t *testing.T, base, csv string) (int, map[string]any) {
+func upload(t *testing.T, clerk api, csv string) (int, map[string]any) {
 	t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
@@ -155,7 +157,9 @@ func upload(t *testing.T, base, csv string) (int, map[string]any) {
 	fw, _ := mw.CreateFormFile("file", "candidates.csv")
 	io.WriteString(fw, csv)
 	mw.Close()
-	resp, err := http.Post(base+"/api/v1/batches", mw.FormDataContentType(), &body)
+	req, _ := http.NewRequest("POST", clerk.base+"/api/v1/batches", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	resp, err := clerk.do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,23 +187,21 @@ type batchJSON struct {
 	} `json:"candidates"`
 }
 
-func getBatch(t *testing.T, base, id string) batchJSON {
+func getBatch(t *testing.T, clerk api, id string) batchJSON {
 	t.Helper()
-	resp, err := http.Get(base + "/api/v1/batches/" + id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	_, body := get(t, clerk, "/api/v1/batches/"+id)
 	var b batchJSON
-	if err := json.NewDecoder(resp.Body).Decode(&b); err != nil {
+	if err := json.Unmarshal(body, &b); err != nil {
 		t.Fatal(err)
 	}
 	return b
 }
 
-func get(t *testing.T, url string) (int, []byte) {
+// get fetches path as the account of a.
+func get(t *testing.T, a api, path string) (int, []byte) {
 	t.Helper()
-	resp, err := http.Get(url)
+	req, _ := http.NewRequest("GET", a.base+path, nil)
+	resp, err := a.do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +220,7 @@ func TestEndToEnd(t *testing.T) {
 	simCfg.CaptchaUses = 12 // a few candidates per captcha, so expiry by use happens mid-batch
 	env := newTestEnv(t, simCfg)
 	d := env.start(t)
-	base := d.URL()
+	clerk, operator := newAPI(t, d, "clerk", shixincheck.RoleClerk), newAPI(t, d, "operator", shixincheck.RoleOperator)
 
 	type want struct {
 		name, id, outcome, measure string
@@ -252,9 +254,9 @@ func TestEndToEnd(t *testing.T) {
 	var answered, wrong atomic.Int32
 	var personDone sync.WaitGroup
 	personDone.Add(1)
-	go func() { defer personDone.Done(); person(ctx, t, base, env.sim, &answered, &wrong) }()
+	go func() { defer personDone.Done(); person(ctx, t, operator, env.sim, &answered, &wrong) }()
 
-	code, out := upload(t, base, csv.String())
+	code, out := upload(t, clerk, csv.String())
 	if code != http.StatusCreated {
 		t.Fatalf("upload: status %d: %v", code, out)
 	}
@@ -263,7 +265,7 @@ func TestEndToEnd(t *testing.T) {
 	var b batchJSON
 	deadline := time.Now().Add(90 * time.Second)
 	for {
-		b = getBatch(t, base, id)
+		b = getBatch(t, clerk, id)
 		if b.Progress.Done == b.Progress.Total && b.Progress.Total > 0 {
 			break
 		}
@@ -298,7 +300,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	// The site rejected the wrong answer: the metric counts it, and a fresh challenge followed.
-	_, metricsText := get(t, base+"/metrics")
+	_, metricsText := get(t, api{base: clerk.base}, "/metrics")
 	for _, m := range []string{
 		`shixincheck_captcha_answers_total{result="rejected",site="classic"} 1`,
 		`shixincheck_checks_total{outcome="listed"} 3`,
@@ -312,7 +314,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	// The filing workbook.
-	code, xlsx := get(t, base+"/api/v1/batches/"+id+"/workbook")
+	code, xlsx := get(t, clerk, "/api/v1/batches/"+id+"/workbook")
 	if code != http.StatusOK {
 		t.Fatalf("workbook: status %d: %s", code, xlsx)
 	}
@@ -371,7 +373,7 @@ func TestEndToEnd(t *testing.T) {
 		} `json:"filings"`
 	}
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		_, body := get(t, base+"/api/v1/filings")
+		_, body := get(t, clerk, "/api/v1/filings")
 		if err := json.Unmarshal(body, &filings); err != nil {
 			t.Fatal(err)
 		}
@@ -385,12 +387,12 @@ func TestEndToEnd(t *testing.T) {
 	if due := *filings.Filings[0].DueDate; !due.After(time.Now().AddDate(0, 0, 6)) || due.After(time.Now().AddDate(0, 0, 21)) {
 		t.Errorf("due date %v is not 7 working days ahead", due)
 	}
-	if code, _ := get(t, fmt.Sprintf("%s/api/v1/filings/%d/workbook", base, filings.Filings[0].ID)); code != http.StatusOK {
+	if code, _ := get(t, clerk, fmt.Sprintf("/api/v1/filings/%d/workbook", filings.Filings[0].ID)); code != http.StatusOK {
 		t.Errorf("filing workbook: status %d", code)
 	}
 
 	// The same upload again is the same batch: nobody is checked twice.
-	code, again := upload(t, base, csv.String())
+	code, again := upload(t, clerk, csv.String())
 	if code != http.StatusOK || again["id"] != id || again["created"] != false {
 		t.Errorf("re-upload: status %d %v, want 200 with the same batch", code, again)
 	}
@@ -401,7 +403,8 @@ func TestEndToEnd(t *testing.T) {
 	}
 	d = env.start(t)
 	defer d.Close()
-	if again := getBatch(t, d.URL(), id); again.Progress != b.Progress {
+	clerk.base = d.URL() // a new port; the token lives in the ledger
+	if again := getBatch(t, clerk, id); again.Progress != b.Progress {
 		t.Errorf("after restart progress = %+v, want %+v", again.Progress, b.Progress)
 	}
 
@@ -412,4 +415,37 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("logs contain personal data of row with name length %d", len([]rune(p.name)))
 		}
 	}
+}
+
+// api is the daemon's HTTP API as one account sees it.
+type api struct {
+	base  string
+	token string // API token; "" for the public routes
+}
+
+func (a api) do(req *http.Request) (*http.Response, error) {
+	if a.token != "" {
+		req.Header.Set("Authorization", "Bearer "+a.token)
+	}
+	return http.DefaultClient.Do(req)
+}
+
+// newAPI makes an account with roles and an API token for it, as an admin
+// would, and returns the API as that account.
+func newAPI(t *testing.T, d *Daemon, login string, roles ...shixincheck.Role) api {
+	t.Helper()
+	ctx := context.Background()
+	hash, err := access.HashPassword("e2e-password-" + login)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := d.ledger.CreateAccount(ctx, ledger.Account{Login: login, DisplayName: login, Roles: roles, PasswordHash: hash})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := access.NewSecret("sxc_")
+	if _, err := d.ledger.CreateToken(ctx, a.ID, "e2e", access.HashSecret(secret)); err != nil {
+		t.Fatal(err)
+	}
+	return api{base: d.URL(), token: secret}
 }

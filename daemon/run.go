@@ -20,14 +20,20 @@ commands:
   submit     upload a candidate list to a running daemon (--wait follows it to the end)
   status     show a batch's state and counts
   workbook   download a batch's filing workbook
+  user       add|passwd|list: accounts (the first admin: user add --login NAME --roles admin)
+  audit      verify|export: check the audit trail's hash chain, or write it out as JSON lines
+  purge      purge evidence and personal data of old finished batches (--dry-run says what would go)
+  keys       generate|add|rekey: the keys that encrypt personal data, and their rotation
   help       show this text
 
 Run "shixincheck <command> -h" for the flags. submit, status and workbook talk to the
-daemon at --server (env SHIXINCHECK_SERVER, default http://127.0.0.1:8080).
+daemon at --server (env SHIXINCHECK_SERVER, default http://127.0.0.1:8080) with an API
+token (--token, env SHIXINCHECK_TOKEN) made on the daemon's 账户 page. user, audit, purge
+and keys work on the ledger directly and take the daemon's flags (--data-dir, --ledger, ...).
 `
 
 // Run is the whole program: main only calls it.
-func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func Run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	cmd := "serve"
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
@@ -39,6 +45,14 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return courtsim.Run(ctx, args, stdout)
 	case "submit", "status", "workbook":
 		return client.Run(ctx, cmd, args, getenv, stdout, stderr)
+	case "user":
+		return userCommand(ctx, args, getenv, stdin, stdout, stderr)
+	case "audit":
+		return auditCommand(ctx, args, getenv, stdout, stderr)
+	case "purge":
+		return purgeCommand(ctx, args, getenv, stdout, stderr)
+	case "keys":
+		return keysCommand(ctx, args, getenv, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -66,6 +80,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	fmt.Fprintf(stdout, "shixincheck: serving on %s (upload: %s/batches, captcha review: %s/captcha)\n", d.URL(), d.URL(), d.URL())
+	if d.demoPassword != "" {
+		fmt.Fprintf(stdout, "demo: log in as %q with password %s (shown this once)\n", demoLogin, d.demoPassword)
+	}
 	if cfg.Demo {
 		fmt.Fprintf(stdout, "demo: upload the sample list %s and solve the captchas on the review page\n", d.cfg.DataDir+"/demo-candidates.csv")
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/shixincheck/shixincheck/jobs"
 	"github.com/shixincheck/shixincheck/ledger"
 	"github.com/shixincheck/shixincheck/rules"
+	"github.com/shixincheck/shixincheck/vault"
 )
 
 // testRedisDB is this package's Redis database: tests flush it, and only it.
@@ -44,7 +45,7 @@ func setup(t *testing.T, items ...string) fixture {
 		t.Fatalf("redis: %v", err)
 	}
 	rdb.Close()
-	store, err := ledger.Open(ctx, filepath.Join(t.TempDir(), "ledger.db"))
+	store, err := ledger.Open(ctx, filepath.Join(t.TempDir(), "ledger.db"), vault.Random())
 	if err != nil {
 		t.Fatal(err)
 	}

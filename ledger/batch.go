@@ -10,7 +10,7 @@ import (
 	shixincheck "github.com/shixincheck/shixincheck"
 )
 
-const batchCols = `batches.id, batches.item, batches.unit, batches.handler, batches.phone, batches.created_at, batches.content_key, batches.control`
+const batchCols = `batches.id, batches.item, batches.unit, batches.handler, batches.phone, batches.created_at, batches.content_key, batches.control, batches.purged_at`
 
 func scanBatch(sc scanner) (shixincheck.Batch, error) {
 	var b shixincheck.Batch
@@ -21,36 +21,66 @@ func scanBatch(sc scanner) (shixincheck.Batch, error) {
 
 // batchDest is where batchCols scan into; the caller makes CreatedAt UTC.
 func batchDest(b *shixincheck.Batch) []any {
-	return []any{&b.ID, &b.Item, &b.Unit, &b.Handler, &b.Phone, &b.CreatedAt, &b.ContentKey, &b.Control}
+	return []any{&b.ID, &b.Item, &b.Unit, &b.Handler, &b.Phone, &b.CreatedAt, &b.ContentKey, &b.Control, optionalTime{&b.PurgedAt}}
+}
+
+// optionalTime scans a nullable timestamp into a *time.Time, nil for NULL, UTC otherwise.
+type optionalTime struct{ t **time.Time }
+
+func (o optionalTime) Scan(src any) error {
+	var n sql.NullTime
+	if err := n.Scan(src); err != nil {
+		return err
+	}
+	*o.t = nil
+	if n.Valid {
+		at := n.Time.UTC()
+		*o.t = &at
+	}
+	return nil
 }
 
 // Personal data. Every read and write of candidates.name and
 // candidates.id_number goes through candidateCols with scanCandidate, or
-// through insertCandidate; every search by them goes through lookupKey:
-// encryption at rest is added here and nowhere else.
+// through insertCandidate; every search by them goes through Lookup. Both
+// are stored sealed (vault.SealString); name_lookup and id_lookup hold their
+// keyed hashes, which exact searches compare.
 
 const candidateCols = `candidates.id, candidates.batch_id, candidates.row_no, candidates.name, candidates.id_number, candidates.item, candidates.state`
 
-// scanCandidate scans candidateCols, then any further columns into more.
-func scanCandidate(sc scanner, more ...any) (shixincheck.Candidate, error) {
+// scanCandidate scans candidateCols, then any further columns into more,
+// and opens the name and ID number.
+func (s *Store) scanCandidate(sc scanner, more ...any) (shixincheck.Candidate, error) {
 	var c shixincheck.Candidate
-	dest := append([]any{&c.ID, &c.BatchID, &c.Row, &c.Name, &c.IDNumber, &c.Item, &c.State}, more...)
-	err := sc.Scan(dest...)
-	return c, err
+	var name, idNumber string
+	dest := append([]any{&c.ID, &c.BatchID, &c.Row, &name, &idNumber, &c.Item, &c.State}, more...)
+	if err := sc.Scan(dest...); err != nil {
+		return c, err
+	}
+	var err error
+	if c.Name, err = s.keys.OpenString(name); err != nil {
+		return c, fmt.Errorf("candidate %d: name: %w", c.ID, err)
+	}
+	if c.IDNumber, err = s.keys.OpenString(idNumber); err != nil {
+		return c, fmt.Errorf("candidate %d: ID number: %w", c.ID, err)
+	}
+	return c, nil
 }
 
 const insertCandidate = `INSERT INTO candidates (batch_id, row_no, name, id_number, item, state, name_lookup, id_lookup)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
 
-func insertCandidateArgs(c shixincheck.Candidate) []any {
-	return []any{c.BatchID, c.Row, c.Name, c.IDNumber, c.Item, c.State, lookupKey(c.Name), lookupKey(c.IDNumber)}
+func (s *Store) insertCandidateArgs(c shixincheck.Candidate) []any {
+	return []any{c.BatchID, c.Row, s.keys.SealString(c.Name), s.keys.SealString(c.IDNumber), c.Item, c.State,
+		s.keys.Lookup(c.Name), s.keys.Lookup(c.IDNumber)}
 }
 
-// lookupKey is the value stored in candidates.name_lookup and id_lookup, and
-// compared by exact searches. It is the value itself for now; once names and
-// ID numbers are encrypted it becomes their keyed hash (HMAC), so a search
-// still finds a person without the column giving them away.
-func lookupKey(v string) string { return v }
+// Lookup is the keyed hash of a name or ID number (HMAC-SHA256 with the
+// key file's lookup key): what candidates.name_lookup and id_lookup hold and
+// exact searches compare. Equal values have equal hashes; without the key
+// the hash tells nothing of the value. Use it wherever a value derived from
+// personal data must be compared or deduplicated, e.g. a batch's ContentKey.
+func (s *Store) Lookup(v string) string { return s.keys.Lookup(v) }
 
 // CreateBatch stores a batch and its candidates in one transaction. The
 // batch's ID is given by the caller; a zero CreatedAt means now. If a batch
@@ -108,7 +138,7 @@ func (s *Store) CreateBatch(ctx context.Context, b shixincheck.Batch, cands []sh
 		if c.Item == "" {
 			c.Item = b.Item
 		}
-		if err := stmt.QueryRowContext(ctx, insertCandidateArgs(c)...).Scan(&c.ID); err != nil {
+		if err := stmt.QueryRowContext(ctx, s.insertCandidateArgs(c)...).Scan(&c.ID); err != nil {
 			return shixincheck.Batch{}, nil, false, fmt.Errorf("ledger: create batch: row %d: %w", c.Row, err)
 		}
 		out[i] = c
@@ -160,7 +190,7 @@ func (s *Store) Batches(ctx context.Context, limit int) ([]shixincheck.Batch, er
 
 // Candidate returns the candidate with the given ID.
 func (s *Store) Candidate(ctx context.Context, id int64) (shixincheck.Candidate, error) {
-	c, err := scanCandidate(s.db.QueryRowContext(ctx, s.rebind(`SELECT `+candidateCols+` FROM candidates WHERE id = ?`), id))
+	c, err := s.scanCandidate(s.db.QueryRowContext(ctx, s.rebind(`SELECT `+candidateCols+` FROM candidates WHERE id = ?`), id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return shixincheck.Candidate{}, ErrNotFound
 	}
@@ -208,7 +238,7 @@ func (s *Store) queryCandidates(ctx context.Context, q querier, query string, ar
 	defer rows.Close()
 	var out []shixincheck.Candidate
 	for rows.Next() {
-		c, err := scanCandidate(rows)
+		c, err := s.scanCandidate(rows)
 		if err != nil {
 			return nil, err
 		}

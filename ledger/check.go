@@ -74,14 +74,14 @@ func (s *Store) SaveCheck(ctx context.Context, c shixincheck.Check) (id int64, s
 			records, measure, rule_version, evidence, error_kind, captchas, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 		c.CandidateID, dbTime(c.QueriedAt), c.Channel, c.Site, c.Outcome, c.HitCount,
-		string(records), c.Measure, c.RuleVersion, c.Evidence, c.ErrorKind, c.Captchas, dbTime(time.Now()),
+		s.keys.SealString(string(records)), c.Measure, c.RuleVersion, s.sealBytes(c.Evidence), c.ErrorKind, c.Captchas, dbTime(time.Now()),
 	).Scan(&id)
 	if err != nil {
 		return 0, false, fmt.Errorf("ledger: save check: %w", err)
 	}
 	for _, f := range c.Files {
 		if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO evidence_files (check_id, name, mime, data) VALUES (?, ?, ?, ?)`),
-			id, f.Name, f.MIME, f.Data); err != nil {
+			id, f.Name, f.MIME, s.keys.Seal(f.Data)); err != nil {
 			return 0, false, fmt.Errorf("ledger: save check: evidence file: %w", err)
 		}
 	}
@@ -120,7 +120,7 @@ func (s *Store) Entries(ctx context.Context, batchID string) ([]Entry, error) {
 			queried                                                    sql.NullTime
 			channel, site, outcome, records, measure, version, errKind sql.NullString
 		)
-		cand, err := scanCandidate(rows, &id, &queried, &channel, &site, &outcome, &hits, &records,
+		cand, err := s.scanCandidate(rows, &id, &queried, &channel, &site, &outcome, &hits, &records,
 			&measure, &version, &errKind, &captchas)
 		if err != nil {
 			return nil, fmt.Errorf("ledger: entries: %w", err)
@@ -140,8 +140,8 @@ func (s *Store) Entries(ctx context.Context, batchID string) ([]Entry, error) {
 				ErrorKind:   shixincheck.ErrorKind(errKind.String),
 				Captchas:    int(captchas.Int64),
 			}
-			if err := json.Unmarshal([]byte(records.String), &c.Records); err != nil {
-				return nil, fmt.Errorf("ledger: entries: check %d: records: %w", c.ID, err)
+			if c.Records, err = s.openRecords(records.String); err != nil {
+				return nil, fmt.Errorf("ledger: entries: check %d: %w", c.ID, err)
 			}
 			e.Check = c
 		}
@@ -181,10 +181,14 @@ func (s *Store) EvidenceFile(ctx context.Context, checkID int64, name string) (s
 	if err != nil {
 		return f, fmt.Errorf("ledger: evidence file: %w", err)
 	}
+	if f.Data, err = s.keys.Open(f.Data); err != nil {
+		return shixincheck.EvidenceFile{}, fmt.Errorf("ledger: evidence file of check %d: %w", checkID, err)
+	}
 	return f, nil
 }
 
-// Evidence returns the raw site answers kept with a check (nil if none were kept).
+// Evidence returns the raw site answers kept with a check (nil if none were
+// kept, or retention purged them).
 func (s *Store) Evidence(ctx context.Context, checkID int64) ([]byte, error) {
 	var ev []byte
 	err := s.db.QueryRowContext(ctx, s.rebind(`SELECT evidence FROM checks WHERE id = ?`), checkID).Scan(&ev)
@@ -193,6 +197,9 @@ func (s *Store) Evidence(ctx context.Context, checkID int64) ([]byte, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("ledger: evidence: %w", err)
+	}
+	if ev, err = s.openBytes(ev); err != nil {
+		return nil, fmt.Errorf("ledger: evidence of check %d: %w", checkID, err)
 	}
 	if len(ev) == 0 {
 		return nil, nil
@@ -242,19 +249,32 @@ func (s *Store) Progress(ctx context.Context, batchID string) (Progress, error) 
 
 // ResetFailed puts back to queued the batch's candidates whose check failed,
 // and returns them by row. Their failed checks stay in the ledger as history;
-// the next SaveCheck supersedes them.
+// the next SaveCheck supersedes them. A purged batch has no one left to
+// check again (its names and ID numbers are masked): none is reset.
 func (s *Store) ResetFailed(ctx context.Context, batchID string) ([]shixincheck.Candidate, error) {
 	if err := s.requireBatch(ctx, batchID); err != nil {
 		return nil, err
 	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: reset failed: %w", err)
+	}
+	defer tx.Rollback()
+	if err := s.lockRetention(ctx, tx); err != nil {
+		return nil, fmt.Errorf("ledger: reset failed: %w", err)
+	}
 	// One statement, so two concurrent calls cannot both reset (and re-enqueue) a candidate.
-	out, err := s.queryCandidates(ctx, s.db, `UPDATE candidates SET state = ?
+	out, err := s.queryCandidates(ctx, tx, `UPDATE candidates SET state = ?
 		WHERE batch_id = ? AND state = ?
 		AND (SELECT k.outcome FROM checks k
 			WHERE k.id = (SELECT MAX(l.id) FROM checks l WHERE l.candidate_id = candidates.id)) = ?
+		AND EXISTS (SELECT 1 FROM batches b WHERE b.id = candidates.batch_id AND b.purged_at IS NULL)
 		RETURNING `+candidateCols,
 		shixincheck.StateQueued, batchID, shixincheck.StateDone, shixincheck.OutcomeFailed)
 	if err != nil {
+		return nil, fmt.Errorf("ledger: reset failed: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("ledger: reset failed: %w", err)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Row < out[j].Row })

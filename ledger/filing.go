@@ -76,11 +76,12 @@ type toFile struct {
 
 // pickChecks returns the checks that count (isLatest) and meet cond, a
 // condition with its args, in id order: concurrent filings then claim them
-// in one order and cannot deadlock.
+// in one order and cannot deadlock. Checks of purged batches are left out: a
+// filing needs the full names and ID numbers.
 func (s *Store) pickChecks(ctx context.Context, tx *sql.Tx, cond string, args ...any) ([]toFile, error) {
 	rows, err := tx.QueryContext(ctx, s.rebind(`SELECT k.id, k.queried_at, candidates.item,
 			EXISTS (SELECT 1 FROM filing_checks fc WHERE fc.check_id = k.id)`+rowFrom+`
-		WHERE `+isLatest+` AND `+cond+` ORDER BY k.id`),
+		WHERE `+isLatest+` AND batches.purged_at IS NULL AND `+cond+` ORDER BY k.id`),
 		append([]any{shixincheck.StateDone}, args...)...)
 	if err != nil {
 		return nil, err
@@ -113,6 +114,9 @@ func (s *Store) CreateBatchFiling(ctx context.Context, batchID string, due func(
 		return shixincheck.Filing{}, fmt.Errorf("ledger: create batch filing: %w", err)
 	}
 	defer tx.Rollback()
+	if err := s.lockRetention(ctx, tx); err != nil {
+		return shixincheck.Filing{}, fmt.Errorf("ledger: create batch filing: %w", err)
+	}
 
 	b, err := scanBatch(tx.QueryRowContext(ctx, s.rebind(`SELECT `+batchCols+` FROM batches WHERE id = ?`), batchID))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -187,6 +191,9 @@ func (s *Store) CreatePeriodFiling(ctx context.Context, f shixincheck.Filing, du
 		return shixincheck.Filing{}, fmt.Errorf("ledger: create period filing: %w", err)
 	}
 	defer tx.Rollback()
+	if err := s.lockRetention(ctx, tx); err != nil {
+		return shixincheck.Filing{}, fmt.Errorf("ledger: create period filing: %w", err)
+	}
 	checks, err := s.pickChecks(ctx, tx, `k.queried_at >= ? AND k.queried_at < ?
 			AND candidates.item IN (`+placeholders(len(f.Items))+`)
 			AND NOT EXISTS (SELECT 1 FROM filing_checks fc WHERE fc.check_id = k.id)`,
@@ -367,7 +374,7 @@ func (s *Store) MarkSubmitted(ctx context.Context, id int64, at time.Time, by, r
 	res, err := s.db.ExecContext(ctx, s.rebind(`UPDATE filings
 		SET state = ?, submitted_at = ?, submitted_by = ?, receipt = ?, workbook = ?
 		WHERE id = ? AND state = ?`),
-		shixincheck.FilingSubmitted, dbTime(at), by, receipt, workbook, id, shixincheck.FilingPrepared)
+		shixincheck.FilingSubmitted, dbTime(at), by, receipt, s.keys.Seal(workbook), id, shixincheck.FilingPrepared)
 	if err != nil {
 		return fmt.Errorf("ledger: mark submitted: %w", err)
 	}
@@ -385,18 +392,28 @@ func (s *Store) MarkSubmitted(ctx context.Context, id int64, at time.Time, by, r
 }
 
 // SubmittedWorkbook returns the workbook kept when the filing was submitted.
-// A filing not (yet) submitted has none: ErrNotFound.
+// A filing not (yet) submitted has none: ErrNotFound. Once retention has
+// purged every batch with checks in the filing, the workbook (full names and
+// ID numbers) is deleted: the error is then both ErrPurged and ErrNotFound.
+// The filing itself and its rows, masked, stay.
 func (s *Store) SubmittedWorkbook(ctx context.Context, id int64) ([]byte, error) {
 	var wb []byte
-	err := s.db.QueryRowContext(ctx, s.rebind(`SELECT workbook FROM filings WHERE id = ?`), id).Scan(&wb)
+	var state shixincheck.FilingState
+	err := s.db.QueryRowContext(ctx, s.rebind(`SELECT workbook, state FROM filings WHERE id = ?`), id).Scan(&wb, &state)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("ledger: submitted workbook: %w", err)
 	}
-	if len(wb) == 0 {
+	if wb == nil && state == shixincheck.FilingSubmitted {
+		return nil, fmt.Errorf("ledger: submitted workbook: filing %d: %w", id, ErrPurged)
+	}
+	if wb == nil {
 		return nil, fmt.Errorf("ledger: submitted workbook: filing %d not submitted: %w", id, ErrNotFound)
+	}
+	if wb, err = s.keys.Open(wb); err != nil {
+		return nil, fmt.Errorf("ledger: submitted workbook of filing %d: %w", id, err)
 	}
 	return wb, nil
 }

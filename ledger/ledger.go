@@ -13,15 +13,27 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/shixincheck/shixincheck/vault"
 )
 
 // ErrNotFound is returned when a batch, candidate, check or filing does not exist.
 var ErrNotFound = errors.New("ledger: not found")
 
+// ErrKeysMismatch is returned by Open when the key file is not the one the
+// database was encrypted with.
+var ErrKeysMismatch = errors.New("ledger: the key file does not match this database")
+
 // Store is the ledger. It is safe for concurrent use by many goroutines.
+//
+// Personal data is stored sealed by keys (see package vault): candidates'
+// names and ID numbers, the records and raw answers of checks, evidence
+// files and submitted workbooks. Exact searches by name or ID number compare
+// keyed hashes (Lookup).
 type Store struct {
 	db       *sql.DB
 	postgres bool // PostgreSQL: placeholders are $1, $2, … rather than ?
+	keys     *vault.Keys
 }
 
 // Open opens the ledger named by dsn and brings its schema up to date. A dsn
@@ -29,12 +41,26 @@ type Store struct {
 // parameter, search_path included, is passed on); anything else is a SQLite
 // file path, optionally written "sqlite:PATH", whose file and parent
 // directories are created when missing.
-func Open(ctx context.Context, dsn string) (*Store, error) {
+//
+// keys seal and open the personal data. The database remembers a value
+// sealed with the keys it first met (see checkKeys): other keys are refused
+// with ErrKeysMismatch, so that a wrong key file never writes data that the
+// right one cannot read. The first open with keys of a database written
+// before encryption seals all of its personal data, in one transaction.
+func Open(ctx context.Context, dsn string, keys *vault.Keys) (*Store, error) {
+	if keys == nil {
+		return nil, errors.New("ledger: open: no keys")
+	}
 	s, err := connect(ctx, dsn)
 	if err != nil {
 		return nil, err
 	}
+	s.keys = keys
 	if err := s.migrate(ctx, s.migrations()); err != nil {
+		s.db.Close()
+		return nil, err
+	}
+	if err := s.checkKeys(ctx); err != nil {
 		s.db.Close()
 		return nil, err
 	}

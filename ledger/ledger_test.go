@@ -19,7 +19,11 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 	shixincheck "github.com/shixincheck/shixincheck"
+	"github.com/shixincheck/shixincheck/vault"
 )
+
+// testKeys seal every test ledger: a test may reopen its ledger with them.
+var testKeys = vault.Random()
 
 var shanghai = time.FixedZone("CST", 8*3600)
 
@@ -85,7 +89,7 @@ func postgresLedger(t *testing.T) string {
 
 func openAt(t *testing.T, dsn string) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), dsn)
+	s, err := Open(context.Background(), dsn, testKeys)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -197,7 +201,7 @@ func TestOpenDSN(t *testing.T) {
 	dsn := postgresLedger(t)
 	for _, scheme := range []string{"postgres", "postgresql"} {
 		_, rest, _ := strings.Cut(dsn, "://")
-		s, err := Open(ctx, scheme+"://"+rest)
+		s, err := Open(ctx, scheme+"://"+rest, testKeys)
 		if err != nil {
 			t.Fatalf("Open(%s://…): %v", scheme, err)
 		}
@@ -215,7 +219,7 @@ func TestOpenDSN(t *testing.T) {
 		"bad parameter":      "postgres://clerk:s3cret@127.0.0.1/ledger?sslmode=sometimes",
 		"empty":              "",
 	} {
-		_, err := Open(ctx, dsn)
+		_, err := Open(ctx, dsn, testKeys)
 		if err == nil {
 			t.Errorf("%s: Open(%q) succeeded", name, dsn)
 			continue
@@ -513,7 +517,7 @@ func TestUnfinishedSurvivesReopen(t *testing.T) { onBoth(t, testUnfinishedSurviv
 func testUnfinishedSurvivesReopen(t *testing.T, fresh factory) {
 	ctx := context.Background()
 	path := fresh(t)
-	s, err := Open(ctx, path)
+	s, err := Open(ctx, path, testKeys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -638,7 +642,7 @@ func TestMigrations(t *testing.T) { onBoth(t, testMigrations) }
 func testMigrations(t *testing.T, fresh factory) {
 	ctx := context.Background()
 	path := fresh(t)
-	s, err := Open(ctx, path)
+	s, err := Open(ctx, path, testKeys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -655,7 +659,7 @@ func testMigrations(t *testing.T, fresh factory) {
 	mustCreate(t, s, testBatch("b1", time.Now()), people(1))
 	s.Close()
 
-	s, err = Open(ctx, path)
+	s, err = Open(ctx, path, testKeys)
 	if err != nil {
 		t.Fatalf("reopen: %v", err)
 	}
@@ -672,7 +676,7 @@ func testMigrations(t *testing.T, fresh factory) {
 		t.Fatal(err)
 	}
 	s.Close()
-	_, err = Open(ctx, path)
+	_, err = Open(ctx, path, testKeys)
 	wantMsg := fmt.Sprintf("database schema version %d is newer than this program's %d", newer, len(migrations))
 	if err == nil || !strings.Contains(err.Error(), wantMsg) {
 		t.Errorf("Open of a newer DB = %v, want an error saying %q", err, wantMsg)

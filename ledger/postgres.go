@@ -127,4 +127,66 @@ var postgresMigrations = []string{
 		data BYTEA NOT NULL,
 		PRIMARY KEY (check_id, name)
 	);`,
+
+	// 5: as SQLite's version 5; the append-only guard is a function the
+	// triggers call, and TRUNCATE is refused too.
+	`CREATE TABLE accounts (
+		id BIGSERIAL PRIMARY KEY,
+		login TEXT NOT NULL UNIQUE,
+		display_name TEXT NOT NULL,
+		roles TEXT NOT NULL,
+		password_hash TEXT NOT NULL,
+		disabled BOOLEAN NOT NULL DEFAULT FALSE,
+		failed_logins INTEGER NOT NULL DEFAULT 0,
+		locked_until TIMESTAMPTZ,
+		created_at TIMESTAMPTZ NOT NULL,
+		password_changed_at TIMESTAMPTZ NOT NULL
+	);
+	CREATE TABLE sessions (
+		id_hash TEXT PRIMARY KEY,
+		account_id BIGINT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+		csrf_token TEXT NOT NULL,
+		created_at TIMESTAMPTZ NOT NULL,
+		last_seen TIMESTAMPTZ NOT NULL,
+		remote TEXT NOT NULL
+	);
+	CREATE INDEX sessions_account ON sessions (account_id);
+	CREATE INDEX sessions_last_seen ON sessions (last_seen);
+	CREATE INDEX sessions_created_at ON sessions (created_at);
+	CREATE TABLE api_tokens (
+		id BIGSERIAL PRIMARY KEY,
+		account_id BIGINT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+		name TEXT NOT NULL,
+		token_hash TEXT NOT NULL UNIQUE,
+		created_at TIMESTAMPTZ NOT NULL,
+		last_used_at TIMESTAMPTZ,
+		revoked_at TIMESTAMPTZ
+	);
+	CREATE INDEX api_tokens_account ON api_tokens (account_id, id);
+	CREATE TABLE audit_log (
+		seq BIGINT PRIMARY KEY,
+		at TIMESTAMPTZ NOT NULL,
+		actor TEXT NOT NULL,
+		action TEXT NOT NULL,
+		target TEXT NOT NULL,
+		detail TEXT NOT NULL,
+		remote TEXT NOT NULL,
+		prev_hash TEXT NOT NULL,
+		hash TEXT NOT NULL
+	);
+	CREATE INDEX audit_log_at ON audit_log (at);
+	CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+	BEGIN
+		RAISE EXCEPTION 'audit_log is append-only';
+	END;
+	$$;
+	CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
+		FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
+	CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+		FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
+	CREATE TABLE key_check (
+		id INTEGER PRIMARY KEY CHECK (id = 1),
+		sealed TEXT NOT NULL
+	);
+	ALTER TABLE batches ADD COLUMN purged_at TIMESTAMPTZ;`,
 }

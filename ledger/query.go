@@ -2,7 +2,6 @@ package ledger
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -20,8 +19,8 @@ const (
 // Query selects ledger rows. Every set field narrows the selection; zero
 // fields (and empty slices) do not filter.
 type Query struct {
-	IDNumber string    // exact, normalised by the caller
-	Name     string    // exact
+	IDNumber string    // exact, normalised by the caller; compared by keyed hash (Lookup); purged batches' people are not found
+	Name     string    // exact, likewise
 	Items    []string  // 应用事项; a department's items are resolved by the caller from the rules
 	From, To time.Time // queried_at in [From, To); a zero bound is open
 	Outcomes []shixincheck.Outcome
@@ -53,21 +52,21 @@ const rowCols = candidateCols + `, ` + batchCols + `,
 // history. The one placeholder is StateDone.
 const isLatest = `candidates.state = ? AND k.id = (SELECT MAX(l.id) FROM checks l WHERE l.candidate_id = k.candidate_id)`
 
-func scanRow(sc scanner) (Row, error) {
+func (s *Store) scanRow(sc scanner) (Row, error) {
 	var r Row
 	var records string
 	k := &r.Check
 	more := append(batchDest(&r.Batch), &k.ID, &k.CandidateID, &k.QueriedAt, &k.Channel, &k.Site, &k.Outcome,
 		&k.HitCount, &records, &k.Measure, &k.RuleVersion, &k.ErrorKind, &k.Captchas)
-	c, err := scanCandidate(sc, more...)
+	c, err := s.scanCandidate(sc, more...)
 	if err != nil {
 		return Row{}, err
 	}
 	r.Candidate = c
 	r.Batch.CreatedAt = r.Batch.CreatedAt.UTC()
 	k.QueriedAt = k.QueriedAt.UTC()
-	if err := json.Unmarshal([]byte(records), &k.Records); err != nil {
-		return Row{}, fmt.Errorf("check %d: records: %w", k.ID, err)
+	if k.Records, err = s.openRecords(records); err != nil {
+		return Row{}, fmt.Errorf("check %d: %w", k.ID, err)
 	}
 	return r, nil
 }
@@ -81,7 +80,7 @@ func (s *Store) queryRows(ctx context.Context, q querier, query string, args ...
 	defer rows.Close()
 	var out []Row
 	for rows.Next() {
-		r, err := scanRow(rows)
+		r, err := s.scanRow(rows)
 		if err != nil {
 			return nil, err
 		}
@@ -109,10 +108,10 @@ func (s *Store) Query(ctx context.Context, q Query) ([]Row, int, error) {
 		args = append(args, a...)
 	}
 	if q.IDNumber != "" {
-		add(`candidates.id_lookup = ?`, lookupKey(q.IDNumber))
+		add(`candidates.id_lookup = ?`, s.keys.Lookup(q.IDNumber))
 	}
 	if q.Name != "" {
-		add(`candidates.name_lookup = ?`, lookupKey(q.Name))
+		add(`candidates.name_lookup = ?`, s.keys.Lookup(q.Name))
 	}
 	if len(q.Items) > 0 {
 		add(`candidates.item IN (`+placeholders(len(q.Items))+`)`, anys(q.Items)...)
@@ -147,13 +146,14 @@ func (s *Store) Query(ctx context.Context, q Query) ([]Row, int, error) {
 }
 
 // History returns every check ever recorded for the person with this ID
-// number, in every batch, oldest first: superseded failed checks included.
+// number, in every batch not purged, oldest first: superseded failed checks
+// included.
 func (s *Store) History(ctx context.Context, idNumber string) ([]Row, error) {
 	if idNumber == "" {
 		return nil, errors.New("ledger: history: empty ID number")
 	}
 	out, err := s.queryRows(ctx, s.db, `SELECT `+rowCols+rowFrom+`
-		WHERE candidates.id_lookup = ? ORDER BY k.queried_at, k.id`, lookupKey(idNumber))
+		WHERE candidates.id_lookup = ? ORDER BY k.queried_at, k.id`, s.keys.Lookup(idNumber))
 	if err != nil {
 		return nil, fmt.Errorf("ledger: history: %w", err)
 	}

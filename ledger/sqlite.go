@@ -97,9 +97,8 @@ var sqliteMigrations = []string{
 	CREATE INDEX checks_candidate ON checks (candidate_id, id);`,
 
 	// 2: ledger queries and filings.
-	// id_lookup and name_lookup are what exact searches compare: today the
-	// values themselves, later keyed hashes of them when name and id_number
-	// are encrypted (see lookupKey).
+	// id_lookup and name_lookup are what exact searches compare: since
+	// encryption (version 5), keyed hashes of the values (see Store.Lookup).
 	// A filing's checks are in filing_checks; check_id as its primary key is
 	// what keeps a check in at most one filing. due_date is a Beijing calendar
 	// date, YYYY-MM-DD, NULL when the calendar did not know the year.
@@ -148,4 +147,65 @@ var sqliteMigrations = []string{
 		data BLOB NOT NULL,
 		PRIMARY KEY (check_id, name)
 	);`,
+
+	// 5: accounts, their browser sessions and API tokens (sessions and tokens
+	// stored as sha256 of the secret), and the audit trail: seq is assigned by
+	// the writer, each entry's hash chains it to the previous one, and the
+	// triggers make the table append-only. key_check holds a value sealed with
+	// the data key, to tell a wrong key at start-up; purged_at marks a batch
+	// whose personal data retention removed.
+	`CREATE TABLE accounts (
+		id INTEGER PRIMARY KEY AUTOINCREMENT,
+		login TEXT NOT NULL UNIQUE,
+		display_name TEXT NOT NULL,
+		roles TEXT NOT NULL,
+		password_hash TEXT NOT NULL,
+		disabled INTEGER NOT NULL DEFAULT 0,
+		failed_logins INTEGER NOT NULL DEFAULT 0,
+		locked_until TIMESTAMP,
+		created_at TIMESTAMP NOT NULL,
+		password_changed_at TIMESTAMP NOT NULL
+	);
+	CREATE TABLE sessions (
+		id_hash TEXT PRIMARY KEY,
+		account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+		csrf_token TEXT NOT NULL,
+		created_at TIMESTAMP NOT NULL,
+		last_seen TIMESTAMP NOT NULL,
+		remote TEXT NOT NULL
+	);
+	CREATE INDEX sessions_account ON sessions (account_id);
+	CREATE INDEX sessions_last_seen ON sessions (last_seen);
+	CREATE INDEX sessions_created_at ON sessions (created_at);
+	CREATE TABLE api_tokens (
+		id INTEGER PRIMARY KEY AUTOINCREMENT,
+		account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+		name TEXT NOT NULL,
+		token_hash TEXT NOT NULL UNIQUE,
+		created_at TIMESTAMP NOT NULL,
+		last_used_at TIMESTAMP,
+		revoked_at TIMESTAMP
+	);
+	CREATE INDEX api_tokens_account ON api_tokens (account_id, id);
+	CREATE TABLE audit_log (
+		seq INTEGER PRIMARY KEY,
+		at TIMESTAMP NOT NULL,
+		actor TEXT NOT NULL,
+		action TEXT NOT NULL,
+		target TEXT NOT NULL,
+		detail TEXT NOT NULL,
+		remote TEXT NOT NULL,
+		prev_hash TEXT NOT NULL,
+		hash TEXT NOT NULL
+	);
+	CREATE INDEX audit_log_at ON audit_log (at);
+	CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+	BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+	CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+	BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+	CREATE TABLE key_check (
+		id INTEGER PRIMARY KEY CHECK (id = 1),
+		sealed TEXT NOT NULL
+	);
+	ALTER TABLE batches ADD COLUMN purged_at TIMESTAMP;`,
 }

@@ -14,7 +14,10 @@ func openXLSX(data []byte) (*excelize.File, Problems) {
 	if p := checkZip(data); p != nil {
 		return nil, p
 	}
-	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: maxUnzipBytes})
+	// A worksheet above UnzipXMLSizeLimit would be unzipped to a temporary
+	// file: with the limit as high as the whole (checked) archive, no name or
+	// ID number is ever written to disk outside the ledger.
+	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: maxUnzipBytes, UnzipXMLSizeLimit: maxUnzipBytes})
 	if err != nil {
 		return nil, fileProblem(msgBadXLSX)
 	}

@@ -56,8 +56,8 @@ func TestCaptchaReusedAcrossCandidates(t *testing.T) {
 		}
 	}
 	solved, reports := e.solver.state()
-	if solved != 1 || !slices.Equal(reports, []string{"c1:true"}) {
-		t.Fatalf("solver asked %d times, reports %v; want once, [c1:true]", solved, reports)
+	if solved != 1 || !slices.Equal(reports, []string{"c1:accepted"}) {
+		t.Fatalf("solver asked %d times, reports %v; want once, [c1:accepted]", solved, reports)
 	}
 }
 
@@ -70,7 +70,7 @@ func TestCaptchaWrongThenRight(t *testing.T) {
 		t.Fatalf("check: %v", err)
 	}
 	solved, reports := e.solver.state()
-	if res.Captchas != 2 || solved != 2 || !slices.Equal(reports, []string{"c1:false", "c2:true"}) {
+	if res.Captchas != 2 || solved != 2 || !slices.Equal(reports, []string{"c1:rejected", "c2:accepted"}) {
 		t.Fatalf("captchas %d, solver asked %d times, reports %v", res.Captchas, solved, reports)
 	}
 	if res.Outcome() != shixincheck.OutcomeListed {
@@ -87,7 +87,7 @@ func TestCaptchaRejectedTooOften(t *testing.T) {
 		t.Fatalf("err %v, result %+v; want captcha_rejected and no result", err, res)
 	}
 	_, reports := e.solver.state()
-	if !slices.Equal(reports, []string{"c1:false", "c2:false", "c3:false"}) {
+	if !slices.Equal(reports, []string{"c1:rejected", "c2:rejected", "c3:rejected"}) {
 		t.Fatalf("reports %v", reports)
 	}
 	// The tab is still usable: a right answer works.
@@ -112,7 +112,7 @@ func TestCaptchaExpiresByUses(t *testing.T) {
 		}
 	}
 	solved, reports := e.solver.state()
-	if solved != 2 || !slices.Equal(reports, []string{"c1:true", "c2:true"}) {
+	if solved != 2 || !slices.Equal(reports, []string{"c1:accepted", "c2:accepted"}) {
 		t.Fatalf("solver asked %d times, reports %v", solved, reports)
 	}
 }
@@ -159,7 +159,7 @@ func TestCaptchaExpiresDuringDetails(t *testing.T) {
 	}
 	_, reports := e.solver.state()
 	for _, r := range reports {
-		if strings.HasSuffix(r, ":false") {
+		if strings.HasSuffix(r, ":rejected") {
 			t.Fatalf("an expired answer was reported as wrong: %v", reports)
 		}
 	}
@@ -188,7 +188,7 @@ func TestCaptchaRefreshAndUnanswered(t *testing.T) {
 	if res.Captchas != 1 {
 		t.Fatalf("captchas %d, want 1 (new images are not answers)", res.Captchas)
 	}
-	if _, reports := e.solver.state(); !slices.Equal(reports, []string{"c3:true"}) {
+	if _, reports := e.solver.state(); !slices.Equal(reports, []string{"c3:accepted"}) {
 		t.Fatalf("reports %v", reports)
 	}
 
@@ -238,7 +238,7 @@ func TestCheckResumesAfterExpiry(t *testing.T) {
 	}
 	_, reports := e.solver.state()
 	for _, r := range reports {
-		if strings.HasSuffix(r, ":false") {
+		if strings.HasSuffix(r, ":rejected") {
 			t.Fatalf("an expired answer was reported as wrong: %v", reports)
 		}
 	}

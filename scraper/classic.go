@@ -255,7 +255,9 @@ func (c *classic) imageFailure(ctx context.Context, t *tab, w *netWatch) error {
 // search runs the search; a refused captcha answer gets a new image, a new
 // answer and the search again, up to maxRefused answers that never worked.
 // An answer that worked and then expired is no one's mistake: the check
-// resumes where it stopped, up to maxExpired times.
+// resumes where it stopped, up to maxExpired times. Its verification ended
+// "accepted" when it first worked; the site's bare "error" cannot tell an
+// expired answer from a wrong one, so a refused fresh answer is "rejected".
 func (c *classic) search(ctx context.Context, t *tab, r *run) (answer, error) {
 	for refused, expired := 0, 0; ; {
 		if t.solved == nil {
@@ -275,7 +277,7 @@ func (c *classic) search(ctx context.Context, t *tab, r *run) (answer, error) {
 			}
 			continue
 		}
-		c.solver.Report(ctx, sol.challengeID, false)
+		c.solver.ReportOutcome(ctx, sol.challengeID, captchaRejected)
 		if refused++; refused >= c.maxRefused {
 			return answer{}, shixincheck.Errorf(shixincheck.KindCaptchaRejected, "site refused %d captcha answers", refused)
 		}
@@ -343,7 +345,7 @@ func (c *classic) read(ctx context.Context, t *tab, r *run) (answer, error) {
 	}
 	if !t.solved.accepted {
 		t.solved.accepted = true
-		c.solver.Report(ctx, t.solved.challengeID, true)
+		c.solver.ReportOutcome(ctx, t.solved.challengeID, captchaAccepted)
 	}
 	if r.pages == nil {
 		r.pages = map[int][]listItem{}

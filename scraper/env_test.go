@@ -55,6 +55,11 @@ func newEnv(t testing.TB, simCfg courtsim.Config, cfg Config) *env {
 	}
 	e.profile = cfg.ProfileDir
 	e.scraper = e.newScraper(t, cfg)
+	t.Cleanup(func() {
+		if err := e.solver.problem(); err != nil {
+			t.Error(err)
+		}
+	})
 	return e
 }
 
@@ -193,12 +198,13 @@ type testSolver struct {
 	book *imageBook
 
 	mu         sync.Mutex
-	wrong      int   // answer the next this many challenges wrongly
-	refreshes  int   // ask for a new image this many times first
-	failWith   error // answer every challenge with this error
-	solved     int   // challenges answered
-	challenges int   // challenges seen
-	reports    []string
+	wrong      int            // answer the next this many challenges wrongly
+	refreshes  int            // ask for a new image this many times first
+	failWith   error          // answer every challenge with this error
+	solved     int            // challenges answered
+	challenges int            // challenges seen
+	reports    []string       // "id:outcome", in order
+	err        error          // first wrong report
 	served     map[string]int // candidates each verification served, as told
 }
 
@@ -241,10 +247,37 @@ func (s *testSolver) Served(ctx context.Context, verification string, n int) {
 	s.served[verification] += n
 }
 
-func (s *testSolver) Report(ctx context.Context, id string, accepted bool) {
+// ReportOutcome records "id:outcome"; a challenge reported twice or an
+// outcome the queue does not know is an error (see problem).
+func (s *testSolver) ReportOutcome(ctx context.Context, id, outcome string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.reports = append(s.reports, fmt.Sprintf("%s:%v", id, accepted))
+	if err := checkReport(s.reports, id, outcome); err != nil && s.err == nil {
+		s.err = err
+	}
+	s.reports = append(s.reports, id+":"+outcome)
+}
+
+// checkReport refuses a second outcome for one challenge (one verification
+// ends once) and an outcome the captcha queue does not take.
+func checkReport(reports []string, id, outcome string) error {
+	switch outcome {
+	case captchaAccepted, captchaRejected, captchaExpired:
+	default:
+		return fmt.Errorf("challenge %s reported with outcome %q", id, outcome)
+	}
+	for _, r := range reports {
+		if strings.HasPrefix(r, id+":") {
+			return fmt.Errorf("challenge %s reported twice: %s, then %s", id, r, outcome)
+		}
+	}
+	return nil
+}
+
+func (s *testSolver) problem() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
 }
 
 func (s *testSolver) state() (solved int, reports []string) {

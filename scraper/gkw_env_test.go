@@ -3,7 +3,6 @@ package scraper
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"image/png"
 	"log/slog"
@@ -119,6 +118,8 @@ type gkwPerson struct {
 	wrongFor       map[string]bool
 	clicksPerRound int            // word-click: click this many characters a round (0: all)
 	refreshes      int            // ask for a new challenge this many times first
+	slow           int            // answer the next this many challenges after slowBy
+	slowBy         time.Duration  // how long a slow person looks away
 	failWith       error          // answer every challenge with this error
 	clickGap       int            // ms between two clicks
 	n              int            // solutions given
@@ -130,7 +131,7 @@ type gkwPerson struct {
 	reports        []string
 	returned       map[string]time.Time        // when the last solution of a session was handed back
 	gaps           []time.Duration             // from a solution to the next picture of its session
-	err            error                       // first thing wrong with a challenge
+	err            error                       // first thing wrong with a challenge or a report
 	inspect        func(shixincheck.Challenge) // called first, with the widget on the page
 	served         map[string]int              // candidates each verification served, as told
 }
@@ -148,6 +149,18 @@ func (p *gkwPerson) Solve(ctx context.Context, ch shixincheck.Challenge) (shixin
 		inspect(ch)
 	}
 	p.mu.Lock()
+	var slowBy time.Duration
+	if p.slow > 0 && !p.actedOn[ch.SiteRef] {
+		p.slow--
+		slowBy = p.slowBy
+	}
+	p.mu.Unlock()
+	select { // a person who looks away for a while
+	case <-time.After(slowBy):
+	case <-ctx.Done():
+		return shixincheck.Solution{}, ctx.Err()
+	}
+	p.mu.Lock()
 	defer p.mu.Unlock()
 	if last, ok := p.returned[ch.Session]; ok {
 		p.gaps = append(p.gaps, time.Since(last))
@@ -162,7 +175,7 @@ func (p *gkwPerson) Solve(ctx context.Context, ch shixincheck.Challenge) (shixin
 	info, err := p.look(ch)
 	if err != nil {
 		if p.err == nil {
-			p.err = err
+			p.err = fmt.Errorf("the person saw a wrong challenge: %w", err)
 		}
 		return shixincheck.Solution{}, err
 	}
@@ -263,10 +276,15 @@ func (p *gkwPerson) Served(ctx context.Context, verification string, n int) {
 	p.served[verification] += n
 }
 
-func (p *gkwPerson) Report(ctx context.Context, id string, accepted bool) {
+// ReportOutcome records "id:outcome"; a challenge reported twice or an
+// unknown outcome is a problem.
+func (p *gkwPerson) ReportOutcome(ctx context.Context, id, outcome string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.reports = append(p.reports, fmt.Sprintf("%s:%v", id, accepted))
+	if err := checkReport(p.reports, id, outcome); err != nil && p.err == nil {
+		p.err = err
+	}
+	p.reports = append(p.reports, id+":"+outcome)
 }
 
 func (p *gkwPerson) set(f func(p *gkwPerson)) {
@@ -285,8 +303,5 @@ func (p *gkwPerson) seen() (sessions int, kinds, reports []string) {
 func (p *gkwPerson) problem() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.err != nil {
-		return errors.New("the person saw a wrong challenge: " + p.err.Error())
-	}
-	return nil
+	return p.err
 }

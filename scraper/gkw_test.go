@@ -81,7 +81,7 @@ func TestGkwOneVerificationServesMany(t *testing.T) {
 	gkwCheckEvidence(t, res, clean.Name, clean.IDNumber)
 
 	sessions, kinds, reports := e.person.seen()
-	if sessions != 1 || len(kinds) != 1 || !slices.Equal(reports, []string{"g1:true"}) {
+	if sessions != 1 || len(kinds) != 1 || !slices.Equal(reports, []string{"g1:accepted"}) {
 		t.Fatalf("%d verifications (%v), reports %v; want one for four people", sessions, kinds, reports)
 	}
 }
@@ -208,7 +208,7 @@ func TestGkwMultipage(t *testing.T) {
 	}
 	sessions, _, reports := e.person.seen()
 	if want := gkwSite.Search.ListPath + "?currentPage=2"; !slices.Equal(refusedPages, []string{want}) || sessions != 2 ||
-		!slices.Equal(reports, []string{"g1:true", "g2:true"}) {
+		!slices.Equal(reports, []string{"g1:accepted", "g2:accepted"}) {
 		t.Fatalf("refused %v, %d verifications, reports %v; want page 2 refused once, 2 verifications", refusedPages, sessions, reports)
 	}
 }
@@ -249,7 +249,7 @@ func TestGkwWrongDragThenWords(t *testing.T) {
 	}
 	sessions, kinds, reports := e.person.seen()
 	if sessions != 1 || !slices.Equal(kinds, []string{"SLIDER", "WORD_IMAGE_CLICK"}) ||
-		!slices.Equal(reports, []string{"g1:false", "g3:true"}) {
+		!slices.Equal(reports, []string{"g1:rejected", "g3:accepted"}) {
 		t.Fatalf("%d sessions, challenge types %v, reports %v", sessions, kinds, reports)
 	}
 	want := map[string]string{
@@ -289,8 +289,36 @@ func TestGkwTokenExpires(t *testing.T) {
 		}
 	}
 	sessions, _, reports := e.person.seen()
-	if !slices.Equal(refusals, []int{3}) || sessions != 2 || !slices.Equal(reports, []string{"g1:true", "g2:true"}) {
+	if !slices.Equal(refusals, []int{3}) || sessions != 2 || !slices.Equal(reports, []string{"g1:accepted", "g2:accepted"}) {
 		t.Fatalf("refused in checks %v, %d verifications, reports %v; want the 4th search refused", refusals, sessions, reports)
+	}
+}
+
+// TestGkwChallengeExpires has the person look away longer than a challenge
+// lives, in a batch whose token also expires mid-way: the site answers the
+// late check as expired (Tianai's 4000), that verification ends "expired"
+// and the next picture passes; the token that dies later ended "accepted"
+// when it was bought and is not reported again.
+func TestGkwChallengeExpires(t *testing.T) {
+	cfg := gkwSimConfig()
+	cfg.GkwChallengeTTL = 4 * time.Second // room for a prompt answer under load
+	cfg.GkwTokenUses = 2
+	cfg.GkwCaptchaType = "WORD_IMAGE_CLICK" // an expired challenge does not switch the type
+	e := newGkwEnv(t, cfg, Config{Tabs: 1})
+	e.person.set(func(p *gkwPerson) { p.slow, p.slowBy = 1, cfg.GkwChallengeTTL+500*time.Millisecond })
+	ctx := context.Background()
+	for i, p := range e.people(t, "clean", 3) {
+		res, err := e.scraper.Check(ctx, p.Name, p.IDNumber)
+		if err != nil {
+			t.Fatalf("check %d: %v", i, err)
+		}
+		if want := map[int]int{0: 2, 2: 1}[i]; res.Captchas != want || res.TotalSize != 0 {
+			t.Fatalf("check %d: %d captchas, total %d; want %d, clear", i, res.Captchas, res.TotalSize, want)
+		}
+	}
+	sessions, kinds, reports := e.person.seen()
+	if want := []string{"g1:expired", "g2:accepted", "g3:accepted"}; sessions != 2 || len(kinds) != 3 || !slices.Equal(reports, want) {
+		t.Fatalf("%d verifications, challenges %v, reports %v; want 2 verifications, 3 challenges, reports %v", sessions, kinds, reports, want)
 	}
 }
 
@@ -329,6 +357,13 @@ func TestGkwTokenExpiresDuringDetails(t *testing.T) {
 	}
 	if refusedDetails == 0 {
 		t.Fatal("no detail was refused: the test proves nothing")
+	}
+	// Each token died after it served: its verification ended when it passed.
+	_, _, reports := e.person.seen()
+	for _, r := range reports {
+		if !strings.HasSuffix(r, ":"+captchaAccepted) {
+			t.Fatalf("reports %v; want every verification accepted once", reports)
+		}
 	}
 }
 
@@ -425,7 +460,7 @@ func TestGkwCaptchaGivesUp(t *testing.T) {
 	if shixincheck.KindOf(err) != shixincheck.KindCaptchaRejected {
 		t.Fatalf("two wrong answers: %v, want captcha_rejected", err)
 	}
-	if _, _, reports := e.person.seen(); !slices.Equal(reports, []string{"g1:false", "g2:false"}) {
+	if _, _, reports := e.person.seen(); !slices.Equal(reports, []string{"g1:rejected", "g2:rejected"}) {
 		t.Fatalf("reports %v", reports)
 	}
 	if open, err := e.scraper.tabs[0].page.Eval(`(s) => !!document.querySelector(s)`, gkwSite.Page.Overlay); err != nil || open.Value.Bool() {

@@ -240,14 +240,18 @@ const (
 	verdictWaiting verdict = iota // no check sent: the widget wants more input
 	verdictPassed
 	verdictFailed
+	verdictExpired // the check came after the challenge expired on the site
 )
 
 // verify has a person pass the widget the page opened: a picture of the
 // widget's box goes to the solver, the person's actions are replayed with
 // the mouse, and a new picture follows until the site accepts a check. All
-// rounds share one session. Refused checks are reported; after maxRefused
-// of them, MaxRounds pictures or MaxVerifications in the check, the widget
-// is closed and the check ends with an error.
+// rounds share one session. The site's verdict on each check ends the
+// verification in the captcha queue: accepted, rejected, or expired when the
+// challenge died before the person's answer reached it (the next round then
+// starts another). After maxRefused refused checks (expired ones included),
+// MaxRounds pictures or MaxVerifications in the check, the widget is closed
+// and the check ends with an error.
 func (f *gkwFlow) verify(ctx context.Context) error {
 	g, r := f.g, f.r
 	if r.verifications++; r.verifications > g.site.MaxVerifications {
@@ -319,15 +323,19 @@ func (f *gkwFlow) verify(ctx context.Context) error {
 		}
 		switch v {
 		case verdictPassed:
-			g.solver.Report(ctx, sol.ChallengeID, true)
+			g.solver.ReportOutcome(ctx, sol.ChallengeID, captchaAccepted)
 			r.captchas += len(acted)
 			f.knownID = id
 			f.t.verified(ctx, g.solver, session)
 			g.log.Debug("gkw verification passed", "tab", f.t.index, "rounds", round, "refused", rejected,
 				"ms", ms(time.Since(start)))
 			return nil
-		case verdictFailed:
-			g.solver.Report(ctx, sol.ChallengeID, false)
+		case verdictFailed, verdictExpired:
+			outcome := captchaRejected
+			if v == verdictExpired {
+				outcome = captchaExpired
+			}
+			g.solver.ReportOutcome(ctx, sol.ChallengeID, outcome)
 			if rejected++; rejected >= g.maxRefused {
 				f.abandon(ctx)
 				return shixincheck.Errorf(shixincheck.KindCaptchaRejected, "site refused %d answers in one verification", rejected)
@@ -359,8 +367,9 @@ func (f *gkwFlow) ready(ctx context.Context, prevID string) (string, error) {
 
 // verdict waits for what the widget makes of the replayed actions: the
 // site's answer to its check and the page agreeing (success: the pill's
-// text and the popup closed; failure: the pill's text or the error tip),
-// or no check within Settle. checks is the count of checks sent before.
+// text and the popup closed; failure or expiry: the pill's text or the
+// error tip), or no check within Settle. checks is the count of checks
+// sent before.
 func (f *gkwFlow) verdict(ctx context.Context, checks int) (verdict, error) {
 	g := f.g
 	settle := time.Now().Add(g.site.Settle)
@@ -381,6 +390,9 @@ func (f *gkwFlow) verdict(ctx context.Context, checks int) (verdict, error) {
 			err := f.until(ctx, "the page to show the refused check", func(st gkwState) bool {
 				return st.Pill == g.site.Texts.Failed || st.TipError
 			})
+			if env.Code == g.site.CodeChallengeExpired {
+				return verdictExpired, err
+			}
 			return verdictFailed, err
 		}
 		if sent.IsZero() && f.t.net.sent(f.w, g.site.CheckPath) > checks {

@@ -76,6 +76,10 @@ var gkwSite = gkwProfile{
 	Params:       gkwParams{Name: "pName", Page: "currentPage", ID: "id", CaseCode: "caseCode"},
 	PageSize:     10,
 
+	// Tianai's own answer to a check of a challenge it no longer has (too
+	// old, or checked already): the person was too slow, not wrong.
+	CodeChallengeExpired: 4000,
+
 	// Label of a detail.html row -> field of the detail answer, compared
 	// with each other.
 	DetailLabels: map[string]string{
@@ -124,6 +128,10 @@ type gkwProfile struct {
 	ListName     string // field of a list row with the name
 	Params       gkwParams
 	PageSize     int // rows per list page
+
+	// CodeChallengeExpired is the captcha check's answer code for a
+	// challenge that expired before the person's answer reached it.
+	CodeChallengeExpired int
 
 	DetailLabels map[string]string
 

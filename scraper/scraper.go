@@ -28,13 +28,24 @@ type Solver interface {
 	// person asked for another image, or an error (a CheckError of kind
 	// KindCaptchaUnanswered when nobody answered in time).
 	Solve(ctx context.Context, ch shixincheck.Challenge) (shixincheck.Solution, error)
-	// Report tells whether the site accepted the answer of challengeID.
-	Report(ctx context.Context, challengeID string, accepted bool)
+	// ReportOutcome tells how the site took the answer of challengeID (the
+	// last round answered): "accepted", "rejected" or "expired" (the
+	// challenge died before the answer reached the site). It ends that
+	// verification, so it comes once per challenge; a token that expires
+	// after it served is not another outcome (Served ends its life).
+	ReportOutcome(ctx context.Context, challengeID, outcome string)
 	// Served tells how many candidates one verification served (the
 	// challenge id of a typed captcha, the session of an interactive one),
 	// once, when the tab moves on to another verification or closes.
 	Served(ctx context.Context, verification string, n int)
 }
+
+// Outcomes of a verification, as the captcha queue names them.
+const (
+	captchaAccepted = "accepted" // the site accepted the answer
+	captchaRejected = "rejected" // the site refused the answer: wrong, or maybe expired where the site cannot tell
+	captchaExpired  = "expired"  // the site said the challenge expired before the answer reached it
+)
 
 // Config configures a Scraper. Zero values take the defaults.
 type Config struct {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path"
 	"time"
 
 	shixincheck "github.com/shixincheck/shixincheck"
@@ -134,6 +135,7 @@ func (s *Server) control(w http.ResponseWriter, r *http.Request, act func(ctx co
 		return
 	}
 	s.Log.Info("batch steered", "batch", id, "action", r.Pattern)
+	s.auditAfter(r, shixincheck.AuditBatchControl, "batch "+id, path.Base(r.URL.Path))
 	if !wantsJSON(r) {
 		http.Redirect(w, r, "/batches/"+id, http.StatusSeeOther)
 		return

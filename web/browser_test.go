@@ -2,31 +2,64 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/go-rod/rod"
 	"github.com/go-rod/rod/lib/launcher"
+	"github.com/go-rod/rod/lib/proto"
 
 	shixincheck "github.com/shixincheck/shixincheck"
+	"github.com/shixincheck/shixincheck/ledger"
 )
 
-// TestUploadPagesInChromium drives the clerk's pages in a real browser: a bad
-// list shows every problem by row and column, a good one leads to the batch
-// page with masked names and a download link.
-func TestUploadPagesInChromium(t *testing.T) {
-	ts := newTestServer(t)
+// newBrowser starts headless Chromium for one test.
+func newBrowser(t *testing.T) *rod.Browser {
+	t.Helper()
 	bin, ok := launcher.LookPath()
 	if !ok {
 		t.Fatal("no Chromium on PATH (scripts/setup.sh installs Debian's)")
 	}
 	u := launcher.New().Bin(bin).Headless(true).NoSandbox(true).Set("disable-gpu").Leakless(false).MustLaunch()
 	browser := rod.New().ControlURL(u).MustConnect()
-	defer browser.MustClose()
-	page := browser.MustPage(ts.URL + "/batches").Timeout(30 * time.Second)
+	t.Cleanup(browser.MustClose)
+	return browser
+}
+
+// browserLogIn makes an account with roles and logs in on the page, which
+// shows the log-in form (a page that needs a log-in sends the browser
+// there). The cookies are the default ones, Secure and __Host-: Chromium
+// keeps them for http://127.0.0.1.
+func browserLogIn(t *testing.T, ts *testServer, page *rod.Page, roles ...shixincheck.Role) ledger.Account {
+	t.Helper()
+	a := ts.newAccount(t, roles...)
+	if !strings.Contains(page.MustInfo().URL, "/login") {
+		t.Fatalf("expected the log-in page, at %s", page.MustInfo().URL)
+	}
+	page.MustElement(`input[name=login]`).MustInput(a.Login)
+	page.MustElement(`input[name=password]`).MustInput(testPassword(a.Login))
+	wait := page.MustWaitNavigation()
+	page.MustElement(`#login button`).MustClick()
+	wait()
+	return a
+}
+
+// TestUploadPagesInChromium drives the clerk's pages in a real browser: a bad
+// list shows every problem by row and column, a good one leads to the batch
+// page with masked names and a download link.
+func TestUploadPagesInChromium(t *testing.T) {
+	ts := newTestServer(t)
+	browser := newBrowser(t)
+	page := browser.MustPage(ts.URL + "/batches").Timeout(60 * time.Second)
+	browserLogIn(t, ts, page, shixincheck.RoleClerk)
+	if !strings.HasSuffix(page.MustInfo().URL, "/batches") {
+		t.Fatalf("after log-in at %s, want back at /batches", page.MustInfo().URL)
+	}
 
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.csv")
@@ -130,5 +163,166 @@ func TestUploadPagesInChromium(t *testing.T) {
 	click("#retry")
 	if state() != "核查中" || len(ts.enqueued) != before+1 || ts.enqueued[before] != cands[1].ID {
 		t.Errorf("after retry: state %q, enqueued %v", state(), ts.enqueued[before:])
+	}
+}
+
+// xssPayloads are names and fields that would run script if a page put them
+// into its HTML unescaped.
+var xssPayloads = []string{
+	`<img src=x onerror="window.xss=1">`,
+	`<script>window.xss=1</script>`,
+	`"><svg onload=window.xss=1>`,
+	`<img src=x onerror=alert(1)>`,
+}
+
+// TestXSSInertInChromium shows payloads in every field a page renders (a
+// batch's item, unit and handler, candidates' names stored behind intake's
+// back, a filing, the upload error list echoing a bad file and form) in
+// real Chromium: no script runs, no dialog opens, the text shows as typed.
+func TestXSSInertInChromium(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := context.Background()
+	ids := []string{"11010519491231002X", "420202198001011237", "330106199201011234", "440305198812121235"}
+	var cands []shixincheck.Candidate
+	for i, p := range xssPayloads {
+		cands = append(cands, shixincheck.Candidate{Row: i + 2, Name: p, IDNumber: ids[i], Item: xssPayloads[2]})
+	}
+	b, cands, _, err := ts.ledger.CreateBatch(ctx, shixincheck.Batch{ID: "bxss0000000000001", ContentKey: "xss", Item: xssPayloads[2],
+		Unit: xssPayloads[0], Handler: xssPayloads[1], Phone: xssPayloads[3], CreatedAt: time.Now()}, cands)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cands {
+		if _, _, err := ts.ledger.SaveCheck(ctx, shixincheck.Check{CandidateID: c.ID, QueriedAt: time.Now(), Channel: shixincheck.Channel,
+			Site: "classic", Outcome: shixincheck.OutcomeClear, Measure: xssPayloads[3], RuleVersion: "seed"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, err := ts.ledger.CreateBatchFiling(ctx, b.ID, func(done time.Time) (*time.Time, error) { return &done, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	browser := newBrowser(t)
+	page := browser.MustPage(ts.URL + "/batches/" + b.ID).Timeout(60 * time.Second)
+	var dialogs atomic.Int32
+	go page.EachEvent(func(e *proto.PageJavascriptDialogOpening) {
+		dialogs.Add(1)
+		proto.PageHandleJavaScriptDialog{Accept: true}.Call(page)
+	})()
+	browserLogIn(t, ts, page, shixincheck.RoleClerk)
+	inert := func(where string) {
+		t.Helper()
+		page.MustWaitLoad()
+		if v := page.MustEval(`() => typeof window.xss`).String(); v != "undefined" {
+			t.Errorf("%s: window.xss is %s: a payload ran", where, v)
+		}
+		// The page's policy forbids inline script, so an escaping mistake
+		// would not run: look for the payloads' elements instead.
+		if n := page.MustEval(`() => document.querySelectorAll('img[src="x"], svg, script:not([src])').length`).Int(); n != 0 {
+			t.Errorf("%s: %d payload elements in the page", where, n)
+		}
+		if n := dialogs.Load(); n != 0 {
+			t.Errorf("%s: %d dialogs opened", where, n)
+		}
+	}
+	text := func(sel string) string { return page.MustElement(sel).MustText() }
+
+	// The batch page: item, unit, handler as typed; names masked, then unmasked on request.
+	inert("batch page")
+	meta := text("dl.meta")
+	for _, p := range xssPayloads[:3] {
+		if !strings.Contains(meta, p) {
+			t.Errorf("batch page does not show %q literally: %q", p, meta)
+		}
+	}
+	for _, btn := range page.MustElements("button.unmask") {
+		btn.MustClick()
+	}
+	page.MustWait(`() => [...document.querySelectorAll("button.unmask")].every(b => b.textContent === "已显示")`)
+	names := page.MustElements(`#candidates [data-field="name"]`)
+	for i, p := range xssPayloads {
+		if got := names[i].MustText(); got != p {
+			t.Errorf("unmasked name %d = %q, want %q", i, got, p)
+		}
+	}
+	inert("batch page, unmasked")
+
+	// The ledger's results.
+	page.MustNavigate(ts.URL + "/ledger")
+	inert("ledger page")
+	wait := page.MustWaitNavigation()
+	page.MustElement(`#ledger-search button[type=submit]:not([formaction])`).MustClick()
+	wait()
+	inert("ledger results")
+	if rows := text("#results + table"); !strings.Contains(rows, xssPayloads[2]) || !strings.Contains(rows, xssPayloads[3]) {
+		t.Errorf("ledger results do not show the item and measure literally: %q", rows)
+	}
+	page.MustElement("button.unmask").MustClick()
+	page.MustWait(`() => document.querySelector("button.unmask").textContent === "已显示"`)
+	inert("ledger results, unmasked")
+
+	// The filing page.
+	page.MustNavigate(fmt.Sprintf("%s/filings/%d", ts.URL, f.ID))
+	inert("filing page")
+	if meta := text("dl.meta"); !strings.Contains(meta, xssPayloads[0]) || !strings.Contains(meta, xssPayloads[1]) {
+		t.Errorf("filing page does not show unit and handler literally: %q", meta)
+	}
+
+	// The upload error list: intake refuses the names and echoes the form.
+	bad := filepath.Join(t.TempDir(), "bad.csv")
+	os.WriteFile(bad, []byte("姓名,身份证号\n"+strings.ReplaceAll(xssPayloads[0], `"`, `""`)+",11010519491231002X\n"), 0o600)
+	page.MustNavigate(ts.URL + "/batches")
+	page.MustElement(`input[name=unit]`).MustInput(xssPayloads[2])
+	page.MustElement(`input[name=handler]`).MustInput(xssPayloads[1])
+	page.MustElement(`input[name=phone]`).MustInput("0714-6666666")
+	page.MustElement(`input[type=file]`).MustSetFiles(bad)
+	wait = page.MustWaitNavigation()
+	page.MustElement(`form.upload button`).MustClick()
+	wait()
+	inert("upload error list")
+	if problems := text("#problems"); !strings.Contains(problems, "姓名含有不能使用的字符“<”") {
+		t.Errorf("error list = %q", problems)
+	}
+	if v := page.MustElement(`input[name=unit]`).MustProperty("value").String(); v != xssPayloads[2] {
+		t.Errorf("unit echoed as %q", v)
+	}
+	if v := page.MustElement(`#annotate input[name=handler]`).MustProperty("value").String(); v != xssPayloads[1] {
+		t.Errorf("handler echoed in the annotate form as %q", v)
+	}
+}
+
+// TestCaptchaReviewWithSessionInChromium: a logged-in operator answers a
+// captcha on the review page, whose POST carries the page's CSRF token; the
+// queue sees the account as the operator.
+func TestCaptchaReviewWithSessionInChromium(t *testing.T) {
+	ts := newTestServer(t)
+	browser := newBrowser(t)
+	page := browser.MustPage(ts.URL + "/captcha").Timeout(60 * time.Second)
+	browserLogIn(t, ts, page, shixincheck.RoleOperator)
+	if !strings.HasSuffix(page.MustInfo().URL, "/captcha") {
+		t.Fatalf("after log-in at %s", page.MustInfo().URL)
+	}
+	if tok := page.MustElement(`meta[name="csrf-token"]`).MustAttribute("content"); tok == nil || *tok == "" {
+		t.Fatal("the review page has no CSRF token")
+	}
+	solved := make(chan shixincheck.Solution, 1)
+	go func() {
+		sol, err := ts.srv.Captcha.Solve(context.Background(), shixincheck.Challenge{Site: "classic", SiteRef: "c1", Image: tinyPNG(t)})
+		if err != nil {
+			t.Error(err)
+		}
+		solved <- sol
+	}()
+	page.MustElement("#captcha[data-id]")
+	page.MustElement("#answer").MustInput("ab3d")
+	page.MustElement("#answer-form button[type=submit]").MustClick()
+	select {
+	case sol := <-solved:
+		if sol.Text != "ab3d" {
+			t.Errorf("solution = %+v", sol)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the answer never reached the queue")
 	}
 }

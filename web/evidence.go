@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 
+	shixincheck "github.com/shixincheck/shixincheck"
 	"github.com/shixincheck/shixincheck/ledger"
 )
 
@@ -39,6 +40,10 @@ func (s *Server) handleEvidence(w http.ResponseWriter, r *http.Request) {
 	for _, f := range files {
 		out.Files = append(out.Files, file{f.Name, f.MIME, fmt.Sprintf("/api/v1/checks/%d/files/%s", id, url.PathEscape(f.Name))})
 	}
+	if err := s.audit(r, shixincheck.AuditDownload, fmt.Sprintf("check %d", id), "evidence answers"); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	s.Log.Info("evidence viewed", "check", id)
 	writeJSON(w, http.StatusOK, out)
 }
@@ -61,6 +66,10 @@ func (s *Server) handleEvidenceFile(w http.ResponseWriter, r *http.Request) {
 	}
 	f, err := s.Ledger.EvidenceFile(r.Context(), id, r.PathValue("name"))
 	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.audit(r, shixincheck.AuditDownload, fmt.Sprintf("check %d", id), "evidence file "+f.Name); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -84,7 +84,7 @@ func (s *Server) handleFilingsPage(w http.ResponseWriter, r *http.Request) {
 	for _, f := range fs {
 		groups[string(f.Status)] = append(groups[string(f.Status)], f)
 	}
-	s.render(w, http.StatusOK, "filings.html", map[string]any{
+	s.render(w, r, http.StatusOK, "filings.html", map[string]any{
 		"Title": "备案", "Groups": groups, "Departments": s.Rules.Departments(),
 	})
 }
@@ -123,6 +123,7 @@ func (s *Server) handleCreatePeriodFiling(w http.ResponseWriter, r *http.Request
 		return
 	}
 	s.Log.Info("filing prepared", "filing", f.ID, "department_items", len(items))
+	s.auditAfter(r, shixincheck.AuditFilingCreated, fmt.Sprintf("filing %d", f.ID), dept+" "+form.Get("from")+" to "+form.Get("to"))
 	s.created(w, r, f)
 }
 
@@ -177,7 +178,7 @@ func (s *Server) handleFilingPage(w http.ResponseWriter, r *http.Request) {
 		lines[i] = line{row.Candidate.Item, shixincheck.MaskName(row.Candidate.Name), shixincheck.MaskID(row.Candidate.IDNumber),
 			shixincheck.ResultText(c.Outcome, c.HitCount), c.Measure, c.QueriedAt}
 	}
-	s.render(w, http.StatusOK, "filing.html", map[string]any{"Title": v.Title, "Filing": v, "Lines": lines, "Today": s.now().In(shanghai).Format("2006-01-02")})
+	s.render(w, r, http.StatusOK, "filing.html", map[string]any{"Title": v.Title, "Filing": v, "Lines": lines, "Today": s.now().In(shanghai).Format("2006-01-02")})
 }
 
 // filingWorkbook writes a filing's workbook: full IDs for the official
@@ -217,8 +218,14 @@ func (s *Server) handleFilingWorkbook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := fmt.Sprintf("信用信息核查应用情况登记表-备案%d", v.ID)
+	detail := "filing workbook, full IDs"
 	if masked {
 		name += "-脱敏"
+		detail = "filing workbook, masked IDs"
+	}
+	if err := s.audit(r, shixincheck.AuditDownload, fmt.Sprintf("filing %d", v.ID), detail); err != nil {
+		s.fail(w, r, err)
+		return
 	}
 	sendXLSX(w, fmt.Sprintf("filing-%d.xlsx", v.ID), name+".xlsx", data)
 	s.Log.Info("filing workbook downloaded", "filing", v.ID, "masked", masked)
@@ -257,6 +264,7 @@ func (s *Server) handleSubmitFiling(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.Log.Info("filing submitted", "filing", v.ID)
+	s.auditAfter(r, shixincheck.AuditFilingSubmitted, fmt.Sprintf("filing %d", v.ID), "submitted "+at.Format("2006-01-02"))
 	if wantsJSON(r) {
 		w.WriteHeader(http.StatusNoContent)
 		return

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -15,21 +14,6 @@ import (
 
 	shixincheck "github.com/shixincheck/shixincheck"
 )
-
-func (ts *testServer) send(t *testing.T, method, path, body string) (int, []byte) {
-	t.Helper()
-	req, _ := http.NewRequest(method, ts.URL+path, strings.NewReader(body))
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, data
-}
 
 // checked uploads goodCSV and records a check for each person at the given
 // time: the first listed, the second clear.
@@ -59,7 +43,7 @@ func TestPeriodFilingDueOverdueSubmitted(t *testing.T) {
 	// Festival; 24, 25, 26, 27 Feb 2-5; 28 Feb (Sat, make-up) 6; 2 Mar 7: due Mon 2 Mar.
 	checkedAt := time.Date(2026, 2, 13, 10, 0, 0, 0, beijing)
 	ts.checked(t, checkedAt)
-	ts.now = time.Date(2026, 2, 27, 9, 0, 0, 0, beijing)
+	ts.setNow(time.Date(2026, 2, 27, 9, 0, 0, 0, beijing))
 
 	code, body := ts.send(t, "POST", "/api/v1/filings", `{"department":"政工科","from":"2026-02-01","to":"2026-02-28","unit":"政协黄石市委员会办公室","handler":"王经办","phone":"0714-6666666"}`)
 	if code != http.StatusCreated {
@@ -81,7 +65,7 @@ func TestPeriodFilingDueOverdueSubmitted(t *testing.T) {
 		t.Errorf("unknown department: %d %s", code, body)
 	}
 
-	ts.now = time.Date(2026, 3, 4, 9, 0, 0, 0, beijing)
+	ts.setNow(time.Date(2026, 3, 4, 9, 0, 0, 0, beijing))
 	_, body = ts.send(t, "GET", "/api/v1/filings?status=overdue", "")
 	var list struct{ Filings []filingView }
 	json.Unmarshal(body, &list)
@@ -188,12 +172,12 @@ func TestLedgerSearchHistoryAndExport(t *testing.T) {
 		!strings.Contains(string(body), "身份证号") || !strings.Contains(string(body), "起始日期") {
 		t.Errorf("bad filters: %d %s", code, body)
 	}
-	code, xlsx := ts.send(t, "POST", "/api/v1/ledger/export", `{"item":"公职人员招录资格审查"}`)
+	code, xlsx := ts.send(t, "POST", "/api/v1/ledger/export", `{"item":"公职人员招录资格审查","full_ids":"1"}`)
 	if code != http.StatusOK || !cellsContain(t, xlsx, "11010519491231002X") || !cellsContain(t, xlsx, "取消报名资格") {
 		t.Errorf("export: status %d", code)
 	}
-	if _, xlsx := ts.send(t, "POST", "/api/v1/ledger/export", `{"masked":"1"}`); cellsContain(t, xlsx, "11010519491231002X") {
-		t.Error("masked export carries a full ID")
+	if _, xlsx := ts.send(t, "POST", "/api/v1/ledger/export", `{}`); cellsContain(t, xlsx, "11010519491231002X") || !cellsContain(t, xlsx, "110105********002X") {
+		t.Error("the export without full_ids does not mask the ID")
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	shixincheck "github.com/shixincheck/shixincheck"
+	"github.com/shixincheck/shixincheck/access"
 	"github.com/shixincheck/shixincheck/ledger"
 	"github.com/shixincheck/shixincheck/roster"
 	"github.com/shixincheck/shixincheck/workbook"
@@ -89,6 +90,7 @@ const ledgerPage = 100
 
 // ledgerLine is one ledger row as pages and the API show it: masked.
 type ledgerLine struct {
+	CandidateID int64     `json:"candidate_id"` // POST /api/v1/candidates/{candidate_id}/unmask shows the full name and ID
 	BatchID     string    `json:"batch_id"`
 	Row         int       `json:"row"`
 	Item        string    `json:"item"`
@@ -108,7 +110,7 @@ func ledgerLines(rows []ledger.Row) []ledgerLine {
 	for i, r := range rows {
 		c := r.Check
 		out[i] = ledgerLine{
-			BatchID: r.Batch.ID, Row: r.Candidate.Row, Item: r.Candidate.Item,
+			CandidateID: r.Candidate.ID, BatchID: r.Batch.ID, Row: r.Candidate.Row, Item: r.Candidate.Item,
 			Name: shixincheck.MaskName(r.Candidate.Name), IDNumber: shixincheck.MaskID(r.Candidate.IDNumber),
 			Channel: c.Channel, Outcome: string(c.Outcome), Hits: c.HitCount, Result: shixincheck.ResultText(c.Outcome, c.HitCount),
 			QueriedAt: c.QueriedAt, Measure: c.Measure, RuleVersion: c.RuleVersion,
@@ -142,8 +144,28 @@ func (s *Server) searchLedger(r *http.Request, form url.Values) (ledgerResult, e
 		}
 		res.History = ledgerLines(hist)
 	}
+	detail := fmt.Sprintf("%d of %d rows", len(rows), total)
+	if q.IDNumber != "" {
+		detail += fmt.Sprintf(", history %d checks", len(res.History))
+	}
+	if err := s.audit(r, shixincheck.AuditViewPerson, searchTarget(q), detail); err != nil {
+		return ledgerResult{}, err
+	}
 	s.Log.Info("ledger searched", "rows", len(rows), "by_person", q.IDNumber != "" || q.Name != "")
 	return res, nil
+}
+
+// searchTarget says in the audit trail what a search looked for: a masked
+// ID number, or that it was by name (never the name itself).
+func searchTarget(q ledger.Query) string {
+	switch {
+	case q.IDNumber != "":
+		return "id " + shixincheck.MaskID(q.IDNumber)
+	case q.Name != "":
+		return "name search"
+	default:
+		return "ledger search"
+	}
 }
 
 func (s *Server) handleLedgerAPI(w http.ResponseWriter, r *http.Request) {
@@ -160,11 +182,23 @@ func (s *Server) handleLedgerAPI(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, res)
 }
 
+// ledgerTable is a table of ledger rows on the page; a clerk's rows link to
+// their batch.
+type ledgerTable struct {
+	Rows        []ledgerLine
+	LinkBatches bool
+}
+
 func (s *Server) ledgerPage(w http.ResponseWriter, r *http.Request, code int, form url.Values, res *ledgerResult, problems roster.Problems) {
-	s.render(w, code, "ledger.html", map[string]any{
-		"Title": "台账", "Form": form, "Result": res, "Problems": problems,
+	data := map[string]any{
+		"Title": "台账", "Form": form, "Problems": problems,
 		"Items": s.Rules.Names(), "Departments": s.Rules.Departments(),
-	})
+	}
+	if res != nil {
+		link := access.HasRole(who(r).account.Roles, shixincheck.RoleClerk)
+		data["Result"] = map[string]any{"Total": res.Total, "Rows": ledgerTable{res.Rows, link}, "History": ledgerTable{res.History, link}}
+	}
+	s.render(w, r, code, "ledger.html", data)
 }
 
 func (s *Server) handleLedgerPage(w http.ResponseWriter, r *http.Request) {
@@ -189,8 +223,9 @@ func (s *Server) handleLedgerSearch(w http.ResponseWriter, r *http.Request) {
 	s.ledgerPage(w, r, http.StatusOK, form, &res, nil)
 }
 
-// handleLedgerExport writes the selection (every page of it) as a workbook;
-// masked=1 masks the ID numbers.
+// handleLedgerExport writes the selection (every page of it) as a workbook,
+// with masked ID numbers unless full_ids=1 asks for the full ones (audited
+// either way).
 func (s *Server) handleLedgerExport(w http.ResponseWriter, r *http.Request) {
 	form, err := readForm(r)
 	if err != nil {
@@ -226,7 +261,17 @@ func (s *Server) handleLedgerExport(w http.ResponseWriter, r *http.Request) {
 			Measure: c.Measure, RuleVersion: c.RuleVersion,
 		}
 	}
-	masked := form.Get("masked") == "1"
+	masked := form.Get("full_ids") != "1"
+	detail := fmt.Sprintf("ledger export, %d rows, ", len(rows))
+	if masked {
+		detail += "masked IDs"
+	} else {
+		detail += "full IDs"
+	}
+	if err := s.audit(r, shixincheck.AuditDownload, searchTarget(q), detail); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	var buf bytes.Buffer
 	if err := workbook.WriteLedger(&buf, out, masked); err != nil {
 		s.fail(w, r, fmt.Errorf("web: ledger export: %w", err))

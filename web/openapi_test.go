@@ -148,6 +148,52 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	}
 }
 
+// TestOpenAPIRolesMatchRoutes holds each operation's x-roles against the
+// policy routes.go gives the route: the document tells who may call what.
+func TestOpenAPIRolesMatchRoutes(t *testing.T) {
+	doc := loadAPIDoc(t)
+	s := &Server{Metrics: http.NotFoundHandler()}
+	s.Handler()
+	for _, p := range s.patterns {
+		method, path, _ := strings.Cut(p, " ")
+		if !strings.HasPrefix(path, "/api/") {
+			continue
+		}
+		op := doc.operation(method, path)
+		if op == nil {
+			continue // TestOpenAPIMatchesRoutes names it
+		}
+		pol := s.policies[p]
+		var want []string
+		switch {
+		case pol.public:
+			if sec, ok := op["security"].([]any); !ok || len(sec) != 0 {
+				t.Errorf("%s is public: the document should say security: []", p)
+			}
+		case len(pol.roles) == 0:
+			want = []string{"any"}
+		default:
+			for _, r := range pol.roles {
+				want = append(want, string(r))
+			}
+		}
+		var got []string
+		xs, _ := op["x-roles"].([]any)
+		for _, x := range xs {
+			got = append(got, fmt.Sprint(x))
+		}
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("%s: x-roles %v, routes.go allows %v", p, got, want)
+		}
+		if len(want) > 0 {
+			rs, _ := op["responses"].(map[string]any)
+			if rs["401"] == nil || rs["403"] == nil {
+				t.Errorf("%s needs an account: document its 401 and 403", p)
+			}
+		}
+	}
+}
+
 // TestOpenAPIIsWellFormed checks what a reader of the document relies on:
 // every $ref resolves, every path parameter is declared, every operation
 // has an answer.
@@ -342,19 +388,9 @@ func jsonType(v any) string {
 // checkAnswer sends a request to the live server and holds its answer
 // against the document: the status is one the operation documents, and a
 // JSON body fits the documented schema. It returns the decoded body.
-func (d apiDoc) checkAnswer(t *testing.T, ts *testServer, method, path, docPath, contentType string, body io.Reader, wantStatus int) any {
+func (d apiDoc) checkAnswer(t *testing.T, c *client, method, path, docPath, contentType string, body io.Reader, wantStatus int) any {
 	t.Helper()
-	req, err := http.NewRequest(method, ts.URL+path, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := c.do(t, method, path, contentType, body)
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
 	where := method + " " + docPath
@@ -369,7 +405,8 @@ func (d apiDoc) checkAnswer(t *testing.T, ts *testServer, method, path, docPath,
 	if !ok {
 		t.Fatalf("%s: status %d is not documented", where, resp.StatusCode)
 	}
-	if answer, err = d.deref(answer); err != nil {
+	answer, err := d.deref(answer)
+	if err != nil {
 		t.Fatal(err)
 	}
 	content, _ := answer["content"].(map[string]any)
@@ -400,40 +437,43 @@ func (d apiDoc) checkAnswer(t *testing.T, ts *testServer, method, path, docPath,
 }
 
 // TestOpenAPIAnswersMatchLive drives the real server through a batch's life
-// and holds each answer against the documented schema.
+// and holds each answer against the documented schema, as a clerk's script
+// (an API token) and a captcha operator would.
 func TestOpenAPIAnswersMatchLive(t *testing.T) {
 	doc := loadAPIDoc(t)
 	ts := newTestServer(t)
 	ctx := context.Background()
+	api := ts.bearerClient(t, shixincheck.RoleClerk)
+	op := ts.bearerClient(t, shixincheck.RoleOperator)
 
 	body, ct := multipartBody(t, goodFields, "list.csv", goodCSV)
-	created := doc.checkAnswer(t, ts, "POST", "/api/v1/batches", "/api/v1/batches", ct, body, http.StatusCreated)
+	created := doc.checkAnswer(t, api, "POST", "/api/v1/batches", "/api/v1/batches", ct, body, http.StatusCreated)
 	id := created.(map[string]any)["id"].(string)
 	body, ct = multipartBody(t, goodFields, "list.csv", goodCSV)
-	doc.checkAnswer(t, ts, "POST", "/api/v1/batches", "/api/v1/batches", ct, body, http.StatusOK)
+	doc.checkAnswer(t, api, "POST", "/api/v1/batches", "/api/v1/batches", ct, body, http.StatusOK)
 	body, ct = multipartBody(t, map[string]string{"item": "公职人员招录资格审查"}, "list.csv", "姓名,身份证号\n张三,110105194912310021\n")
-	bad := doc.checkAnswer(t, ts, "POST", "/api/v1/batches", "/api/v1/batches", ct, body, http.StatusUnprocessableEntity)
+	bad := doc.checkAnswer(t, api, "POST", "/api/v1/batches", "/api/v1/batches", ct, body, http.StatusUnprocessableEntity)
 	if ps, _ := bad.(map[string]any)["problems"].([]any); len(ps) < 4 {
 		t.Errorf("422 lists %d problems, want the 3 missing fields and the check digit", len(ps))
 	}
 
 	body, ct = multipartBody(t, goodFields, "list.csv", "姓名,身份证号\n张三,110105194912310021\n")
-	doc.checkAnswer(t, ts, "POST", "/api/v1/batches/annotate", "/api/v1/batches/annotate", ct, body, http.StatusOK)
+	doc.checkAnswer(t, api, "POST", "/api/v1/batches/annotate", "/api/v1/batches/annotate", ct, body, http.StatusOK)
 	body, ct = multipartBody(t, goodFields, "list.csv", goodCSV)
-	doc.checkAnswer(t, ts, "POST", "/api/v1/batches/annotate", "/api/v1/batches/annotate", ct, body, http.StatusNoContent)
+	doc.checkAnswer(t, api, "POST", "/api/v1/batches/annotate", "/api/v1/batches/annotate", ct, body, http.StatusNoContent)
 
-	doc.checkAnswer(t, ts, "GET", "/api/v1/batches/template.xlsx", "/api/v1/batches/template.xlsx", "", nil, http.StatusOK)
+	doc.checkAnswer(t, api, "GET", "/api/v1/batches/template.xlsx", "/api/v1/batches/template.xlsx", "", nil, http.StatusOK)
 	batchPath := "/api/v1/batches/{id}"
-	doc.checkAnswer(t, ts, "GET", "/api/v1/batches/"+id, batchPath, "", nil, http.StatusOK)
-	doc.checkAnswer(t, ts, "GET", "/api/v1/batches?state=queued", "/api/v1/batches", "", nil, http.StatusOK)
-	doc.checkAnswer(t, ts, "GET", "/api/v1/batches?state=nope", "/api/v1/batches", "", nil, http.StatusUnprocessableEntity)
-	paused := doc.checkAnswer(t, ts, "POST", "/api/v1/batches/"+id+"/pause", batchPath+"/pause", "", nil, http.StatusOK)
+	doc.checkAnswer(t, api, "GET", "/api/v1/batches/"+id, batchPath, "", nil, http.StatusOK)
+	doc.checkAnswer(t, api, "GET", "/api/v1/batches?state=queued", "/api/v1/batches", "", nil, http.StatusOK)
+	doc.checkAnswer(t, api, "GET", "/api/v1/batches?state=nope", "/api/v1/batches", "", nil, http.StatusUnprocessableEntity)
+	paused := doc.checkAnswer(t, api, "POST", "/api/v1/batches/"+id+"/pause", batchPath+"/pause", "", nil, http.StatusOK)
 	if s := paused.(map[string]any)["state"]; s != "paused" {
 		t.Errorf("state after pause: %v", s)
 	}
-	doc.checkAnswer(t, ts, "POST", "/api/v1/batches/"+id+"/resume", batchPath+"/resume", "", nil, http.StatusOK)
-	doc.checkAnswer(t, ts, "GET", "/api/v1/batches/"+id+"/workbook", "/api/v1/batches/{id}/workbook", "", nil, http.StatusConflict)
-	doc.checkAnswer(t, ts, "GET", "/api/v1/batches/nope", batchPath, "", nil, http.StatusNotFound)
+	doc.checkAnswer(t, api, "POST", "/api/v1/batches/"+id+"/resume", batchPath+"/resume", "", nil, http.StatusOK)
+	doc.checkAnswer(t, api, "GET", "/api/v1/batches/"+id+"/workbook", "/api/v1/batches/{id}/workbook", "", nil, http.StatusConflict)
+	doc.checkAnswer(t, api, "GET", "/api/v1/batches/nope", batchPath, "", nil, http.StatusNotFound)
 
 	// Record the checks: one listed with hits, one failed, so every optional field shows.
 	cands, err := ts.ledger.Candidates(ctx, id)
@@ -450,15 +490,15 @@ func TestOpenAPIAnswersMatchLive(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	done := doc.checkAnswer(t, ts, "GET", "/api/v1/batches/"+id, batchPath, "", nil, http.StatusOK)
+	done := doc.checkAnswer(t, api, "GET", "/api/v1/batches/"+id, batchPath, "", nil, http.StatusOK)
 	if s := done.(map[string]any)["state"]; s != "done_with_failures" {
 		t.Errorf("state %v, want done_with_failures", s)
 	}
 	first := done.(map[string]any)["candidates"].([]any)[0].(map[string]any)
 	checkID, _ := first["check_id"].(float64)
-	doc.checkAnswer(t, ts, "GET", fmt.Sprintf("/api/v1/checks/%d/evidence", int64(checkID)), "/api/v1/checks/{check}/evidence", "", nil, http.StatusOK)
-	doc.checkAnswer(t, ts, "GET", "/api/v1/checks/999999/evidence", "/api/v1/checks/{check}/evidence", "", nil, http.StatusNotFound)
-	doc.checkAnswer(t, ts, "GET", "/api/v1/batches/"+id+"/workbook", "/api/v1/batches/{id}/workbook", "", nil, http.StatusOK)
+	doc.checkAnswer(t, api, "GET", fmt.Sprintf("/api/v1/checks/%d/evidence", int64(checkID)), "/api/v1/checks/{check}/evidence", "", nil, http.StatusOK)
+	doc.checkAnswer(t, api, "GET", "/api/v1/checks/999999/evidence", "/api/v1/checks/{check}/evidence", "", nil, http.StatusNotFound)
+	doc.checkAnswer(t, api, "GET", "/api/v1/batches/"+id+"/workbook", "/api/v1/batches/{id}/workbook", "", nil, http.StatusOK)
 
 	f, err := ts.ledger.CreateBatchFiling(ctx, id, func(done time.Time) (*time.Time, error) {
 		d := done.AddDate(0, 0, 9)
@@ -467,36 +507,63 @@ func TestOpenAPIAnswersMatchLive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	list := doc.checkAnswer(t, ts, "GET", "/api/v1/filings", "/api/v1/filings", "", nil, http.StatusOK)
+	list := doc.checkAnswer(t, api, "GET", "/api/v1/filings", "/api/v1/filings", "", nil, http.StatusOK)
 	if fs, _ := list.(map[string]any)["filings"].([]any); len(fs) != 1 {
 		t.Fatalf("filings = %v, want the batch's", list)
 	}
 	filingPath := fmt.Sprintf("/api/v1/filings/%d", f.ID)
-	one := doc.checkAnswer(t, ts, "GET", filingPath, "/api/v1/filings/{id}", "", nil, http.StatusOK)
+	one := doc.checkAnswer(t, api, "GET", filingPath, "/api/v1/filings/{id}", "", nil, http.StatusOK)
 	if n := one.(map[string]any)["checks"]; n != 2.0 {
 		t.Errorf("filing checks = %v, want 2", n)
 	}
-	doc.checkAnswer(t, ts, "POST", filingPath+"/submit", "/api/v1/filings/{id}/submit", "application/json",
+	doc.checkAnswer(t, api, "POST", filingPath+"/submit", "/api/v1/filings/{id}/submit", "application/json",
 		strings.NewReader(`{"submitted_at":"`+time.Now().Format("2006-01-02")+`","submitted_by":"王经办"}`), http.StatusNoContent)
-	doc.checkAnswer(t, ts, "POST", filingPath+"/submit", "/api/v1/filings/{id}/submit", "application/json",
+	doc.checkAnswer(t, api, "POST", filingPath+"/submit", "/api/v1/filings/{id}/submit", "application/json",
 		strings.NewReader(`{"submitted_at":"`+time.Now().Format("2006-01-02")+`","submitted_by":"王经办"}`), http.StatusConflict)
-	doc.checkAnswer(t, ts, "GET", filingPath, "/api/v1/filings/{id}", "", nil, http.StatusOK)
+	doc.checkAnswer(t, api, "GET", filingPath, "/api/v1/filings/{id}", "", nil, http.StatusOK)
 
 	// The failed check again, then the batch cancelled: a cancelled batch is not steered.
-	doc.checkAnswer(t, ts, "POST", "/api/v1/batches/"+id+"/retry-failed", batchPath+"/retry-failed", "", nil, http.StatusOK)
-	doc.checkAnswer(t, ts, "POST", "/api/v1/batches/"+id+"/cancel", batchPath+"/cancel", "", nil, http.StatusOK)
-	doc.checkAnswer(t, ts, "POST", "/api/v1/batches/"+id+"/pause", batchPath+"/pause", "", nil, http.StatusConflict)
-	doc.checkAnswer(t, ts, "POST", "/api/v1/batches/nope/resume", batchPath+"/resume", "", nil, http.StatusNotFound)
+	doc.checkAnswer(t, api, "POST", "/api/v1/batches/"+id+"/retry-failed", batchPath+"/retry-failed", "", nil, http.StatusOK)
+	doc.checkAnswer(t, api, "POST", "/api/v1/batches/"+id+"/cancel", batchPath+"/cancel", "", nil, http.StatusOK)
+	doc.checkAnswer(t, api, "POST", "/api/v1/batches/"+id+"/pause", batchPath+"/pause", "", nil, http.StatusConflict)
+	doc.checkAnswer(t, api, "POST", "/api/v1/batches/nope/resume", batchPath+"/resume", "", nil, http.StatusNotFound)
 
-	res := doc.checkAnswer(t, ts, "POST", "/api/v1/ledger/query", "/api/v1/ledger/query", "application/json",
+	res := doc.checkAnswer(t, api, "POST", "/api/v1/ledger/query", "/api/v1/ledger/query", "application/json",
 		strings.NewReader(`{"id_number":"11010519491231002X"}`), http.StatusOK)
 	if h, _ := res.(map[string]any)["history"].([]any); len(h) != 1 {
 		t.Errorf("ledger history = %v, want one check", res)
 	}
-	doc.checkAnswer(t, ts, "POST", "/api/v1/ledger/query", "/api/v1/ledger/query", "application/json",
+	doc.checkAnswer(t, api, "POST", "/api/v1/ledger/query", "/api/v1/ledger/query", "application/json",
 		strings.NewReader(`{"outcome":"maybe"}`), http.StatusUnprocessableEntity)
 
-	doc.checkAnswer(t, ts, "GET", "/api/v1/captcha/next?wait=0s", "/api/v1/captcha/next", "", nil, http.StatusNoContent)
+	// A person's full data on request, the caller's tokens, the audit trail, and refusals.
+	candID := int64(first["candidate_id"].(float64))
+	unmasked := doc.checkAnswer(t, api, "POST", fmt.Sprintf("/api/v1/candidates/%d/unmask", candID), "/api/v1/candidates/{id}/unmask", "", nil, http.StatusOK)
+	if unmasked.(map[string]any)["id_number"] != "11010519491231002X" {
+		t.Errorf("unmask = %v", unmasked)
+	}
+	doc.checkAnswer(t, api, "POST", "/api/v1/candidates/999999/unmask", "/api/v1/candidates/{id}/unmask", "", nil, http.StatusNotFound)
+	tok := doc.checkAnswer(t, api, "POST", "/api/v1/tokens", "/api/v1/tokens", "application/json", strings.NewReader(`{"name":"夜间导入"}`), http.StatusCreated)
+	tokPath := fmt.Sprintf("/api/v1/tokens/%d", int64(tok.(map[string]any)["id"].(float64)))
+	doc.checkAnswer(t, api, "POST", "/api/v1/tokens", "/api/v1/tokens", "application/json", strings.NewReader(`{"name":" "}`), http.StatusUnprocessableEntity)
+	doc.checkAnswer(t, api, "GET", "/api/v1/tokens", "/api/v1/tokens", "", nil, http.StatusOK)
+	doc.checkAnswer(t, api, "DELETE", tokPath, "/api/v1/tokens/{id}", "", nil, http.StatusNoContent)
+	doc.checkAnswer(t, api, "DELETE", tokPath, "/api/v1/tokens/{id}", "", nil, http.StatusNotFound)
+	listed := doc.checkAnswer(t, api, "GET", "/api/v1/tokens", "/api/v1/tokens", "", nil, http.StatusOK)
+	if ts := listed.(map[string]any)["tokens"].([]any); len(ts) != 2 {
+		t.Errorf("tokens = %v, want the test's and the revoked one", ts)
+	}
+	auditor := ts.bearerClient(t, shixincheck.RoleAuditor)
+	trail := doc.checkAnswer(t, auditor, "GET", "/api/v1/audit?action=unmask", "/api/v1/audit", "", nil, http.StatusOK)
+	if es := trail.(map[string]any)["entries"].([]any); len(es) != 1 {
+		t.Errorf("unmask entries = %v, want one", es)
+	}
+	doc.checkAnswer(t, auditor, "GET", "/api/v1/audit?action=nope", "/api/v1/audit", "", nil, http.StatusUnprocessableEntity)
+	doc.checkAnswer(t, auditor, "GET", "/api/v1/audit/verify", "/api/v1/audit/verify", "", nil, http.StatusOK)
+	doc.checkAnswer(t, api, "GET", "/api/v1/audit", "/api/v1/audit", "", nil, http.StatusForbidden)
+	doc.checkAnswer(t, ts.anonymous(), "GET", "/api/v1/batches", "/api/v1/batches", "", nil, http.StatusUnauthorized)
+
+	doc.checkAnswer(t, op, "GET", "/api/v1/captcha/next?wait=0s", "/api/v1/captcha/next", "", nil, http.StatusNoContent)
 
 	// A challenge of each kind, posted by another node on the same Redis: the
 	// operator API hands it out and takes its answer.
@@ -516,14 +583,14 @@ func TestOpenAPIAnswersMatchLive(t *testing.T) {
 			_, err := node.Solve(ctx, tc.ch)
 			solved <- err
 		}()
-		next := doc.checkAnswer(t, ts, "GET", "/api/v1/captcha/next?wait=5s", "/api/v1/captcha/next", "", nil, http.StatusOK)
+		next := doc.checkAnswer(t, op, "GET", "/api/v1/captcha/next?wait=5s", "/api/v1/captcha/next", "", nil, http.StatusOK)
 		chID, _ := next.(map[string]any)["id"].(string)
-		doc.checkAnswer(t, ts, "POST", "/api/v1/captcha/"+chID, "/api/v1/captcha/{id}", "application/json", strings.NewReader(tc.answer), http.StatusNoContent)
+		doc.checkAnswer(t, op, "POST", "/api/v1/captcha/"+chID, "/api/v1/captcha/{id}", "application/json", strings.NewReader(tc.answer), http.StatusNoContent)
 		if err := <-solved; err != nil {
 			t.Errorf("%s challenge: %v", tc.ch.Kind, err)
 		}
 	}
-	doc.checkAnswer(t, ts, "POST", "/api/v1/captcha/nope", "/api/v1/captcha/{id}", "application/json",
+	doc.checkAnswer(t, op, "POST", "/api/v1/captcha/nope", "/api/v1/captcha/{id}", "application/json",
 		strings.NewReader(`{"answer":"ab3d"}`), http.StatusNotFound)
 }
 

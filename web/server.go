@@ -1,6 +1,8 @@
 // Package web serves the daemon's pages and its JSON API: batch upload,
 // progress and the filing workbook for clerks, the captcha review page for
-// operators, and /metrics.
+// operators, the ledger and audit trail for auditors, accounts for admins,
+// and /metrics. Every route names the roles that may use it (routes.go);
+// browsers log in with a session cookie, scripts send an API token.
 package web
 
 import (
@@ -48,7 +50,21 @@ type Server struct {
 	Log        *slog.Logger
 	Now        func() time.Time
 
-	patterns []string // every route's pattern, as routes registered them
+	// Log-in and sessions; zero values take the defaults.
+	LoginMaxFailures int           // failed log-ins in a row that lock an account, default 5
+	LoginLock        time.Duration // how long the lock lasts, default 15m
+	SessionIdle      time.Duration // a session unused this long ends, default 30m (and at SessionMax in any case)
+	// InsecureCookies drops Secure and the __Host- prefix from cookies, for
+	// a daemon served over plain HTTP to other machines (browsers keep
+	// Secure cookies of http://127.0.0.1 and localhost). Off by default.
+	InsecureCookies bool
+	// TrustForwardedFor takes the client's address for the audit trail from
+	// the last X-Forwarded-For entry, for a daemon behind its own reverse
+	// proxy. Off by default: a client could write anything there.
+	TrustForwardedFor bool
+
+	patterns []string          // every route's pattern, as routes registered them
+	policies map[string]policy // who may use each pattern
 }
 
 // Tasks is the queue of the candidates' checks.
@@ -158,13 +174,15 @@ func (s *Server) parseUpload(r *http.Request) (upload, error) {
 		return u, problems
 	}
 	u.batch = shixincheck.Batch{Item: item.Name, Unit: unit, Handler: handler, Phone: phone, CreatedAt: s.now().UTC()}
-	u.batch.ContentKey = contentKey(u.batch, cands, s.now())
+	u.batch.ContentKey = s.Ledger.Lookup(contentKey(u.batch, cands, s.now()))
 	u.cands = cands
 	return u, nil
 }
 
 // contentKey identifies an upload: the same people for the same item, unit and
 // clerk on the same day are one batch, so a double submit checks nobody twice.
+// It is stored only through the ledger's keyed Lookup hash, since a plain
+// hash of names and ID numbers can be reversed by guessing.
 func contentKey(b shixincheck.Batch, cands []shixincheck.Candidate, now time.Time) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00", now.In(shanghai).Format("2006-01-02"), b.Item, b.Unit, b.Handler, b.Phone)
@@ -182,9 +200,10 @@ func newBatchID() string {
 	return "b" + hex.EncodeToString(b[:])
 }
 
-// submit stores the upload and queues its checks. created is false when the
-// same upload was already a batch.
-func (s *Server) submit(ctx context.Context, u upload) (shixincheck.Batch, bool, error) {
+// submit stores the upload, queues its checks and audits it. created is
+// false when the same upload was already a batch.
+func (s *Server) submit(r *http.Request, u upload) (shixincheck.Batch, bool, error) {
+	ctx := r.Context()
 	u.batch.ID = newBatchID()
 	b, cands, created, err := s.Ledger.CreateBatch(ctx, u.batch, u.cands)
 	if err != nil {
@@ -206,6 +225,11 @@ func (s *Server) submit(ctx context.Context, u upload) (shixincheck.Batch, bool,
 		s.Log.Error("enqueue batch", "batch", b.ID, "err", err)
 	}
 	s.Log.Info("batch submitted", "batch", b.ID, "candidates", len(cands), "created", created)
+	detail := fmt.Sprintf("%d rows", len(cands))
+	if !created {
+		detail += ", same upload as before"
+	}
+	s.auditAfter(r, shixincheck.AuditUpload, "batch "+b.ID, detail)
 	return b, created, nil
 }
 
@@ -228,6 +252,7 @@ type batchView struct {
 }
 
 type candidateView struct {
+	ID        int64      `json:"candidate_id"` // POST /api/v1/candidates/{candidate_id}/unmask shows the full name and ID
 	Row       int        `json:"row"`
 	Name      string     `json:"name"`      // masked
 	IDNumber  string     `json:"id_number"` // masked
@@ -261,7 +286,7 @@ func (s *Server) loadBatch(ctx context.Context, id string) (batchView, []ledger.
 	v := summary(b, p, s.backlog(ctx))
 	for _, e := range entries {
 		cv := candidateView{
-			Row: e.Candidate.Row, Name: shixincheck.MaskName(e.Candidate.Name), IDNumber: shixincheck.MaskID(e.Candidate.IDNumber),
+			ID: e.Candidate.ID, Row: e.Candidate.Row, Name: shixincheck.MaskName(e.Candidate.Name), IDNumber: shixincheck.MaskID(e.Candidate.IDNumber),
 			Item: e.Candidate.Item, State: string(e.Candidate.State),
 		}
 		if c := e.Check; c != nil && e.Candidate.State == shixincheck.StateDone {
@@ -383,6 +408,14 @@ func (s *Server) handleWorkbook(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fmt.Errorf("web: workbook: %w", err))
 		return
 	}
+	detail := "filing workbook, full IDs"
+	if !v.finished() {
+		detail += ", partial"
+	}
+	if err := s.audit(r, shixincheck.AuditDownload, "batch "+v.ID, detail); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	sendXLSX(w, v.ID+".xlsx", "信用信息核查应用情况登记表-"+v.ID+".xlsx", buf.Bytes())
 	s.Log.Info("batch workbook downloaded", "batch", v.ID)
 }
@@ -390,7 +423,12 @@ func (s *Server) handleWorkbook(w http.ResponseWriter, r *http.Request) {
 // sendXLSX sends a workbook as a download; name is the file name in Chinese,
 // ascii the fallback for old clients.
 func sendXLSX(w http.ResponseWriter, ascii, name string, data []byte) {
-	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	sendFile(w, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ascii, name, data)
+}
+
+// sendFile sends data as a download of the given type.
+func sendFile(w http.ResponseWriter, contentType, ascii, name string, data []byte) {
+	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("Content-Disposition", "attachment; filename=\""+ascii+"\"; filename*=UTF-8''"+url.PathEscape(name))
 	w.Header().Set("Cache-Control", "no-store")
 	w.Write(data)
@@ -425,7 +463,14 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, code int, ms
 		writeJSON(w, code, map[string]string{"error": msg})
 		return
 	}
-	s.render(w, code, "error.html", map[string]any{"Title": "出错了", "Message": msg})
+	title := "出错了"
+	switch code {
+	case http.StatusForbidden:
+		title = "无权访问"
+	case http.StatusNotFound:
+		title = "没有找到"
+	}
+	s.render(w, r, code, "error.html", map[string]any{"Title": title, "Message": msg})
 }
 
 func (s *Server) writeProblems(w http.ResponseWriter, r *http.Request, p roster.Problems) {
@@ -457,7 +502,7 @@ func (s *Server) handleUploadAPI(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	b, created, err := s.submit(r.Context(), u)
+	b, created, err := s.submit(r, u)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -23,6 +23,7 @@ import (
 	"github.com/shixincheck/shixincheck/captcha"
 	"github.com/shixincheck/shixincheck/ledger"
 	"github.com/shixincheck/shixincheck/rules"
+	"github.com/shixincheck/shixincheck/vault"
 	"github.com/shixincheck/shixincheck/workdays"
 )
 
@@ -32,12 +33,15 @@ const testRedisDB = 14
 type testServer struct {
 	*httptest.Server
 	ledger *ledger.Store
+	srv    *Server
+	clerk  *client // a logged-in clerk: send and postBatch use it
 
 	mu       sync.Mutex
 	enqueued []int64
 	woken    []int64
 	dropped  []int64
-	now      time.Time // the server's clock
+	now      time.Time // the server's clock: setNow changes it
+	accounts int       // accounts made, for unique logins
 }
 
 func newTestServer(t *testing.T) *testServer {
@@ -48,7 +52,7 @@ func newTestServer(t *testing.T) *testServer {
 		t.Fatalf("redis: %v", err)
 	}
 	t.Cleanup(func() { rdb.Close() })
-	store, err := ledger.Open(ctx, filepath.Join(t.TempDir(), "ledger.db"))
+	store, err := ledger.Open(ctx, filepath.Join(t.TempDir(), "ledger.db"), vault.Random())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,17 +69,30 @@ func newTestServer(t *testing.T) *testServer {
 			d, err := cal.AddWorkdays(done, 7)
 			return &d, err
 		},
-		Now:     func() time.Time { return ts.now },
+		Now: func() time.Time {
+			ts.mu.Lock()
+			defer ts.mu.Unlock()
+			return ts.now
+		},
 		Ledger:  store,
 		Rules:   rules.Default(),
-		Captcha: captcha.New(rdb, captcha.Config{}),
+		Captcha: captcha.New(rdb, captcha.Config{Operator: Operator, CSRFToken: CSRFToken}),
 		Metrics: http.NotFoundHandler(),
 		Tasks:   ts,
 		Log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
+	ts.srv = srv
 	ts.Server = httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
+	ts.clerk = ts.login(t, shixincheck.RoleClerk)
 	return ts
+}
+
+// setNow sets the server's clock.
+func (ts *testServer) setNow(now time.Time) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	ts.now = now
 }
 
 // testServer stands in for asynq's queue: it records what it is asked.
@@ -120,10 +137,7 @@ const goodCSV = "姓名,身份证号\n张三,11010519491231002X\n李四,42020219
 func (ts *testServer) postBatch(t *testing.T, fields map[string]string, filename, content string) (int, map[string]any) {
 	t.Helper()
 	body, ct := multipartBody(t, fields, filename, content)
-	resp, err := http.Post(ts.URL+"/api/v1/batches", ct, body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := ts.clerk.do(t, "POST", "/api/v1/batches", ct, body)
 	defer resp.Body.Close()
 	var out map[string]any
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
@@ -157,13 +171,9 @@ func TestUploadCreatesBatchAndQueuesEveryone(t *testing.T) {
 		t.Errorf("re-upload: status %d, %v", code, again)
 	}
 
-	resp, err := http.Get(ts.URL + "/api/v1/batches/" + id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	_, body := ts.send(t, "GET", "/api/v1/batches/"+id, "")
 	var v batchView
-	json.NewDecoder(resp.Body).Decode(&v)
+	json.Unmarshal(body, &v)
 	if v.State != "queued" || v.Progress.Total != 2 || len(v.Candidates) != 2 {
 		t.Fatalf("batch view = %+v", v)
 	}
@@ -229,10 +239,7 @@ func TestWorkbookWaitsForTheBatch(t *testing.T) {
 	_, out := ts.postBatch(t, goodFields, "list.csv", goodCSV)
 	id := out["id"].(string)
 	get := func(path string) *http.Response {
-		resp, err := http.Get(ts.URL + path)
-		if err != nil {
-			t.Fatal(err)
-		}
+		resp := ts.clerk.do(t, "GET", path, "", nil)
 		resp.Body.Close()
 		return resp
 	}
@@ -263,20 +270,14 @@ func TestAnnotatedCopyAndMergedDuplicates(t *testing.T) {
 	ts := newTestServer(t)
 	bad := "姓名,身份证号\n张三,110105194912310021\n李四,420202198001011237\n"
 	body, ct := multipartBody(t, goodFields, "list.csv", bad)
-	resp, err := http.Post(ts.URL+"/api/v1/batches/annotate", ct, body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := ts.clerk.do(t, "POST", "/api/v1/batches/annotate", ct, body)
 	data, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || !cellsContain(t, data, "校验位") || !cellsContain(t, data, "李四") {
 		t.Fatalf("annotated copy: status %d", resp.StatusCode)
 	}
 	body, ct = multipartBody(t, goodFields, "list.csv", goodCSV)
-	resp, err = http.Post(ts.URL+"/api/v1/batches/annotate", ct, body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp = ts.clerk.do(t, "POST", "/api/v1/batches/annotate", ct, body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNoContent {
 		t.Errorf("annotate a good file: status %d, want 204", resp.StatusCode)
@@ -304,10 +305,7 @@ func TestTemplateDownloadIsAccepted(t *testing.T) {
 	}
 	// The template as downloaded still has its example row: the upload says to delete it.
 	body, ct := multipartBody(t, goodFields, "template.xlsx", string(xlsx))
-	resp, err := http.Post(ts.URL+"/api/v1/batches", ct, body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := ts.clerk.do(t, "POST", "/api/v1/batches", ct, body)
 	out, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(string(out), "示例") {

@@ -133,8 +133,12 @@
     els.image.height = els.image.naturalHeight * 2;
   });
 
+  // Every request names this tab; a daemon with log-ins also wants the
+  // page's CSRF token on each POST (harmless on a GET).
+  const csrfMeta = document.querySelector('meta[name="csrf-token"]');
   function headers(more) {
     const h = { [OPERATOR_HEADER]: operator };
+    if (csrfMeta && csrfMeta.content) h['X-CSRF-Token'] = csrfMeta.content;
     return Object.assign(h, more);
   }
 
