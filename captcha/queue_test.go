@@ -198,8 +198,8 @@ func TestSolveAnswerAcrossNodes(t *testing.T) {
 	if r.sol.ChallengeID != p.ID || r.sol.Text != "ab3d" || r.sol.Actions != nil {
 		t.Fatalf("Solve = %+v, want id %s text ab3d", r.sol, p.ID)
 	}
-	if a := <-answeredc; a.site != "classic" || a.wait <= 0 || a.wait > 10*time.Second {
-		t.Fatalf("Answered hook = %+v", a)
+	if a := <-answeredc; a.site != "classic" || a.wait <= 0 || a.wait > time.Since(start) {
+		t.Fatalf("Answered hook = %+v, want a wait within the %v since the challenge was posted", a, time.Since(start))
 	}
 
 	if err := reviewer.Answer(ctx, p.ID, "", "zzzz"); !errors.Is(err, ErrUnknownChallenge) {
@@ -296,8 +296,8 @@ func TestTimeout(t *testing.T) {
 	if shixincheck.KindOf(r.err) != shixincheck.KindCaptchaUnanswered {
 		t.Fatalf("Solve err = %v, want kind %s", r.err, shixincheck.KindCaptchaUnanswered)
 	}
-	if took := time.Since(start); took < time.Second || took > 3*time.Second {
-		t.Fatalf("Solve returned after %v, want about 1s", took)
+	if took := time.Since(start); took < time.Second {
+		t.Fatalf("Solve returned after %v, before AnswerTimeout", took)
 	}
 	if site := <-unanswered; site != "gkw" {
 		t.Fatalf("Unanswered hook site = %q, want gkw", site)
@@ -341,14 +341,10 @@ func TestCancel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
 	cancel()
-	r := result(t, done)
+	r := result(t, done) // well before AnswerTimeout (5m)
 	if !errors.Is(r.err, context.Canceled) {
 		t.Fatalf("Solve err = %v, want context.Canceled", r.err)
-	}
-	if took := time.Since(start); took > 2*time.Second {
-		t.Fatalf("Solve took %v to notice the cancellation", took)
 	}
 	if n := backlog(t, q); n != 0 {
 		t.Fatalf("backlog after cancel = %d, want 0", n)
@@ -513,8 +509,8 @@ func TestNextSkipsDeadAndWaits(t *testing.T) {
 	if _, ok, err := q.Next(ctx, "", time.Second); ok || err != nil {
 		t.Fatalf("Next over a dead id = %v, %v; want none", ok, err)
 	}
-	if took := time.Since(start); took < time.Second || took > 3*time.Second {
-		t.Fatalf("Next waited %v, want about 1s", took)
+	if took := time.Since(start); took < time.Second {
+		t.Fatalf("Next gave up after %v, before its wait", took)
 	}
 
 	// A challenge posted while Next waits is handed out at once.
@@ -533,7 +529,7 @@ func TestNextSkipsDeadAndWaits(t *testing.T) {
 		if p.Site != "gkw" {
 			t.Fatalf("Next got site %q, want gkw", p.Site)
 		}
-	case <-time.After(3 * time.Second):
+	case <-time.After(10 * time.Second):
 		t.Fatal("waiting Next did not get the new challenge")
 	}
 }
@@ -543,17 +539,21 @@ func TestLeaseEndRequeuesAtFront(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	q := newQueue(t, Config{})
-	q.lease = 500 * time.Millisecond
 	solveAsync(t, ctx, q, shixincheck.Challenge{Site: "classic", Image: testPNG(t, 8)})
 	solveAsync(t, ctx, q, shixincheck.Challenge{Site: "classic", Image: testPNG(t, 9)})
-	gone := next(t, q, 0) // a person takes it and closes the page
-	if _, ok, _ := q.Next(ctx, "", 0); !ok {
-		t.Fatal("second challenge missing")
-	}
+	gone := next(t, q, 0)  // a person takes it and closes the page
+	other := next(t, q, 0) // so does another
 	if _, ok, _ := q.Next(ctx, "", 0); ok {
-		t.Fatal("the taken challenge was handed out again before its lease ended")
+		t.Fatal("a taken challenge was handed out again before its lease ended")
 	}
-	time.Sleep(600 * time.Millisecond)
+	// Their leases end: set in the past rather than waited for, so that a
+	// slow machine cannot end them before the check above.
+	ended := float64(time.Now().UnixMicro() - 1)
+	for _, id := range []string{gone.ID, other.ID} {
+		if err := q.rdb.ZAddXX(ctx, q.claimedKey(), redis.Z{Score: ended, Member: id}).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if p := next(t, q, 0); p.ID != gone.ID {
 		t.Fatalf("Next after the lease = %s, want the abandoned oldest %s", p.ID, gone.ID)
 	}

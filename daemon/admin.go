@@ -11,7 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/user"
-	"path/filepath"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -43,7 +43,7 @@ func loadKeys(cfg Config) (keys *vault.Keys, generated bool, err error) {
 		}
 		return k, false, nil
 	}
-	k, err := vault.LoadFile(cfg.KeyFile)
+	k, err := vault.LoadFile(cfg.keyFile())
 	if err == nil || !errors.Is(err, os.ErrNotExist) {
 		return k, false, err
 	}
@@ -51,7 +51,7 @@ func loadKeys(cfg Config) (keys *vault.Keys, generated bool, err error) {
 	if k, err = vault.Parse(text); err != nil {
 		return nil, false, err
 	}
-	f, err := os.OpenFile(cfg.KeyFile, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := os.OpenFile(cfg.keyFile(), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return nil, false, fmt.Errorf("key file: %w", err)
 	}
@@ -60,7 +60,7 @@ func loadKeys(cfg Config) (keys *vault.Keys, generated bool, err error) {
 		err = cerr
 	}
 	if err != nil {
-		os.Remove(cfg.KeyFile)
+		os.Remove(cfg.keyFile())
 		return nil, false, fmt.Errorf("key file: %w", err)
 	}
 	return k, true, nil
@@ -68,31 +68,28 @@ func loadKeys(cfg Config) (keys *vault.Keys, generated bool, err error) {
 
 // openLedger opens the ledger with its keys, making the data dir and, on a
 // new installation, the key file.
-func openLedger(ctx context.Context, cfg Config, log *slog.Logger) (*ledger.Store, error) {
+func openLedger(ctx context.Context, cfg Config, log *slog.Logger) (*ledger.Store, *vault.Keys, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data dir: %w", err)
-	}
-	if cfg.KeyFile == "" {
-		cfg.KeyFile = filepath.Join(cfg.DataDir, "keys")
+		return nil, nil, fmt.Errorf("data dir: %w", err)
 	}
 	keys, generated, err := loadKeys(cfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	store, err := ledger.Open(ctx, cfg.Ledger, keys)
 	if err != nil {
 		if generated {
 			// The ledger holds data under other keys: a fresh key file
 			// would only mislead the next start.
-			os.Remove(cfg.KeyFile)
-			return nil, fmt.Errorf("%w (key file %s is missing: restore it from the backup, or set %s)", err, cfg.KeyFile, keysEnv)
+			os.Remove(cfg.keyFile())
+			return nil, nil, fmt.Errorf("%w (key file %s is missing: restore it from the backup, or set %s)", err, cfg.keyFile(), keysEnv)
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	if generated {
-		log.Warn("new key file written: back it up apart from the database; without it the personal data in the ledger cannot be read", "file", cfg.KeyFile)
+		log.Warn("new key file written: back it up apart from the database; without it the personal data in the ledger cannot be read", "file", cfg.keyFile())
 	}
-	return store, nil
+	return store, keys, nil
 }
 
 // cliActor names the person at the terminal in the audit trail.
@@ -111,7 +108,7 @@ func adminCommand(ctx context.Context, name string, args []string, getenv func(s
 		return nil, cfg, err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	store, err := openLedger(ctx, cfg, log)
+	store, _, err := openLedger(ctx, cfg, log)
 	return store, cfg, err
 }
 
@@ -247,10 +244,12 @@ func auditCommand(ctx context.Context, args []string, getenv func(string) string
 		return errors.New("usage: shixincheck audit verify|export [flags]")
 	}
 	sub, args := args[0], args[1:]
-	var out string
+	var out, head string
 	store, _, err := adminCommand(ctx, "audit "+sub, args, getenv, stderr, func(fs *flag.FlagSet) {
 		if sub == "export" {
 			fs.StringVar(&out, "o", "", "write to this file instead of standard output")
+		} else {
+			fs.StringVar(&head, "head", "", "SEQ:HASH printed by an earlier verify: that entry must still be there, unchanged")
 		}
 	})
 	if err != nil {
@@ -258,12 +257,7 @@ func auditCommand(ctx context.Context, args []string, getenv func(string) string
 	}
 	defer store.Close()
 	if sub == "verify" {
-		n, err := store.VerifyAudit(ctx)
-		if err != nil {
-			return fmt.Errorf("audit trail broken after %d good entries: %w", n, err)
-		}
-		fmt.Fprintf(stdout, "audit trail intact: %d entries\n", n)
-		return nil
+		return verifyAudit(ctx, store, head, stdout)
 	}
 	w := stdout
 	if out != "" {
@@ -280,6 +274,32 @@ func auditCommand(ctx context.Context, args []string, getenv func(string) string
 		return err
 	}
 	return bw.Flush()
+}
+
+// verifyAudit checks the chain and prints its head. The chain alone cannot
+// show entries cut off its end: a head noted earlier (--head) can.
+func verifyAudit(ctx context.Context, store *ledger.Store, head string, stdout io.Writer) error {
+	n, err := store.VerifyAudit(ctx)
+	if err != nil {
+		return fmt.Errorf("audit trail broken after %d good entries: %w", n, err)
+	}
+	var last ledger.AuditEntry
+	var noted *ledger.AuditEntry
+	wantSeq, wantHash, _ := strings.Cut(head, ":")
+	if err := store.AuditEntries(ctx, func(e ledger.AuditEntry) error {
+		last = e
+		if head != "" && strconv.FormatInt(e.Seq, 10) == wantSeq {
+			noted = &e
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if head != "" && (noted == nil || noted.Hash != wantHash) {
+		return fmt.Errorf("audit trail does not hold the noted head %s: entries were removed or rewritten", head)
+	}
+	fmt.Fprintf(stdout, "audit trail intact: %d entries\nhead: %d:%s\n", n, last.Seq, last.Hash)
+	return nil
 }
 
 // auditJSON is one exported audit entry, with what a third party needs to
@@ -398,7 +418,7 @@ func addKey(cfg Config, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "the keys come from %s: put the text above there, restart the daemon, then run shixincheck keys rekey\n", keysEnv)
 		return nil
 	}
-	old, err := os.ReadFile(cfg.KeyFile)
+	old, err := os.ReadFile(cfg.keyFile())
 	if err != nil {
 		return err
 	}
@@ -407,18 +427,18 @@ func addKey(cfg Config, stdout, stderr io.Writer) error {
 		return err
 	}
 	// Write beside and rename, so a crash leaves one whole file.
-	tmp := cfg.KeyFile + ".new"
+	tmp := cfg.keyFile() + ".new"
 	if err := os.WriteFile(tmp, []byte(text), 0o600); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, cfg.KeyFile); err != nil {
+	if err := os.Rename(tmp, cfg.keyFile()); err != nil {
 		return err
 	}
 	k, err := vault.Parse(text)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "key %s added to %s and is now current: restart the daemon, then run shixincheck keys rekey\n", k.Current(), cfg.KeyFile)
+	fmt.Fprintf(stdout, "key %s added to %s and is now current: restart the daemon, then run shixincheck keys rekey\n", k.Current(), cfg.keyFile())
 	return nil
 }
 

@@ -49,7 +49,8 @@ func TestUserCommands(t *testing.T) {
 
 	// Every change is in the audit trail, and the chain holds.
 	out, err = admin(t, dir, "", "audit", "verify")
-	if err != nil || !strings.Contains(out, "intact: 2 entries") {
+	out0 := out
+	if err != nil || !strings.Contains(out, "intact: 2 entries") || !strings.Contains(out, "head: 2:") {
 		t.Errorf("audit verify: %v: %s", err, out)
 	}
 	out, err = admin(t, dir, "", "audit", "export")
@@ -58,6 +59,16 @@ func TestUserCommands(t *testing.T) {
 	}
 	if strings.Contains(out, "correct horse") || strings.Contains(out, "argon2") {
 		t.Error("the audit trail holds a password or its hash")
+	}
+
+	// A head noted earlier must still be there: a cut-off end shows.
+	_, headLine, _ := strings.Cut(out0, "head: ")
+	head := strings.TrimSpace(headLine)
+	if out, err := admin(t, dir, "", "audit", "verify", "--head", head); err != nil {
+		t.Errorf("verify --head %s: %v: %s", head, err, out)
+	}
+	if out, err := admin(t, dir, "", "audit", "verify", "--head", "9:"+strings.Repeat("0", 64)); err == nil {
+		t.Errorf("verify against a head the trail never had: %s", out)
 	}
 
 	// An edited entry breaks the chain, and verify says so.
@@ -125,7 +136,7 @@ func TestPurgeCommand(t *testing.T) {
 	ctx := context.Background()
 	cfg := DefaultConfig()
 	cfg.DataDir, cfg.Ledger, cfg.KeyFile = dir, filepath.Join(dir, "ledger.db"), filepath.Join(dir, "keys")
-	store, err := openLedger(ctx, cfg, slog.New(slog.DiscardHandler))
+	store, _, err := openLedger(ctx, cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

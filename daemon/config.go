@@ -49,6 +49,9 @@ type Config struct {
 	TLSCert         string `json:"tls_cert"`
 	TLSKey          string `json:"tls_key"`
 	InsecureCookies bool   `json:"insecure_cookies"`
+	// TrustForwardedFor takes the client address for the audit trail from
+	// X-Forwarded-For: only behind a proxy that sets it.
+	TrustForwardedFor bool `json:"trust_forwarded_for"`
 }
 
 // DefaultConfig works on one machine against the real court site.
@@ -91,6 +94,7 @@ func bindFlags(fs *flag.FlagSet, c *Config, configFile *string, check *bool) {
 	fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "TLS certificate file (PEM): serve HTTPS")
 	fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "TLS private key file (PEM)")
 	fs.BoolVar(&c.InsecureCookies, "insecure-cookies", c.InsecureCookies, "session cookie without the Secure flag, for plain HTTP on a trusted network")
+	fs.BoolVar(&c.TrustForwardedFor, "trust-forwarded-for", c.TrustForwardedFor, "behind a TLS proxy: take the client address for the audit trail from X-Forwarded-For")
 }
 
 // ParseConfig reads the configuration from its sources. check is true when
@@ -157,9 +161,6 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 		cfg.Ledger = filepath.Join(cfg.DataDir, "ledger.db")
 	}
 	cfg.Keys = getenv(keysEnv)
-	if cfg.KeyFile == "" {
-		cfg.KeyFile = filepath.Join(cfg.DataDir, "keys")
-	}
 	return cfg, check, cfg.Validate()
 }
 
@@ -199,6 +200,14 @@ func loadFile(path string, cfg *Config) error {
 		*d.dst = v
 	}
 	return nil
+}
+
+// keyFile is where the keys are: the key_file set, or <data_dir>/keys.
+func (c Config) keyFile() string {
+	if c.KeyFile != "" {
+		return c.KeyFile
+	}
+	return filepath.Join(c.DataDir, "keys")
 }
 
 // Validate refuses a configuration the daemon cannot run with.

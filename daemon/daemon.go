@@ -26,6 +26,7 @@ import (
 	"github.com/shixincheck/shixincheck/metrics"
 	"github.com/shixincheck/shixincheck/rules"
 	"github.com/shixincheck/shixincheck/scraper"
+	"github.com/shixincheck/shixincheck/vault"
 	"github.com/shixincheck/shixincheck/web"
 	"github.com/shixincheck/shixincheck/workdays"
 )
@@ -82,7 +83,8 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Daemon, err er
 		}
 		cfg = d.cfg
 	}
-	if d.ledger, err = openLedger(ctx, cfg, log); err != nil {
+	var keys *vault.Keys
+	if d.ledger, keys, err = openLedger(ctx, cfg, log); err != nil {
 		return nil, fmt.Errorf("daemon: %w", err)
 	}
 	if err := d.firstAccount(ctx); err != nil {
@@ -189,7 +191,8 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Daemon, err er
 		Ledger: d.ledger, Rules: rs, Captcha: d.queue, Metrics: m.Handler(),
 		Tasks: tasks, Instrument: m.Route, Log: log.With("part", "web"),
 		Calendar: cal, DueDate: dueDate,
-		SessionIdle: cfg.SessionIdle, InsecureCookies: cfg.InsecureCookies,
+		SessionIdle: cfg.SessionIdle, InsecureCookies: cfg.InsecureCookies, TrustForwardedFor: cfg.TrustForwardedFor,
+		Settings: webSettings(cfg, keys),
 	}
 	if d.listener, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return nil, fmt.Errorf("daemon: listen: %w", err)

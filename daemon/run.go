@@ -106,7 +106,7 @@ func writeDemoRoster(path string, sim *courtsim.Sim) error {
 		}
 		people = append(people, p...)
 	}
-	f, err := os.Create(path)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600) // names and IDs, if only the simulator's
 	if err != nil {
 		return fmt.Errorf("daemon: demo roster: %w", err)
 	}

@@ -38,14 +38,24 @@ func newBrowser(t *testing.T) *rod.Browser {
 func browserLogIn(t *testing.T, ts *testServer, page *rod.Page, roles ...shixincheck.Role) ledger.Account {
 	t.Helper()
 	a := ts.newAccount(t, roles...)
+	// On a busy machine the log-in page may still be loading: a navigation
+	// wait armed now could take its load for the log-in's own.
+	page.MustWaitLoad()
 	if !strings.Contains(page.MustInfo().URL, "/login") {
 		t.Fatalf("expected the log-in page, at %s", page.MustInfo().URL)
 	}
 	page.MustElement(`input[name=login]`).MustInput(a.Login)
 	page.MustElement(`input[name=password]`).MustInput(testPassword(a.Login))
-	wait := page.MustWaitNavigation()
 	page.MustElement(`#login button`).MustClick()
-	wait()
+	// Away from /login means the log-in went through (a refusal renders
+	// /login again). The URL changes when the next page commits.
+	for deadline := time.Now().Add(30 * time.Second); strings.Contains(page.MustInfo().URL, "/login"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("log-in in the browser: still at %s", page.MustInfo().URL)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	page.MustWaitLoad()
 	return a
 }
 

@@ -66,6 +66,7 @@ var navLinks = []struct {
 	{navLink{"/captcha", "验证码审核"}, []shixincheck.Role{shixincheck.RoleOperator}},
 	{navLink{"/audit", "审计日志"}, []shixincheck.Role{shixincheck.RoleAuditor}},
 	{navLink{"/admin/accounts", "账户管理"}, []shixincheck.Role{shixincheck.RoleAdmin}},
+	{navLink{"/admin/settings", "系统设置"}, []shixincheck.Role{shixincheck.RoleAdmin}},
 	{navLink{"/metrics", "运行指标"}, []shixincheck.Role{shixincheck.RoleAdmin}},
 }
 

@@ -120,13 +120,15 @@ func (s *Server) routes() http.Handler {
 	handle("GET /api/v1/audit", auditor, s.handleAuditAPI)
 	handle("GET /api/v1/audit/verify", auditor, s.handleAuditVerifyAPI)
 
-	// Admin: accounts.
+	// Admin: accounts, and the rules and settings in force (read only: they
+	// change in their files, and take effect at the daemon's next start).
 	handle("GET /admin/accounts", admin, s.handleAccountsPage)
 	handle("POST /admin/accounts", admin, s.handleCreateAccount)
 	handle("GET /admin/accounts/{id}", admin, s.handleAccountEditPage)
 	handle("POST /admin/accounts/{id}/roles", admin, s.handleSetRoles)
 	handle("POST /admin/accounts/{id}/disabled", admin, s.handleSetDisabled)
 	handle("POST /admin/accounts/{id}/password", admin, s.handleResetPassword)
+	handle("GET /admin/settings", admin, s.handleSettingsPage)
 
 	return securityHeaders(mux)
 }

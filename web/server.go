@@ -1,8 +1,9 @@
 // Package web serves the daemon's pages and its JSON API: batch upload,
 // progress and the filing workbook for clerks, the captcha review page for
-// operators, the ledger and audit trail for auditors, accounts for admins,
-// and /metrics. Every route names the roles that may use it (routes.go);
-// browsers log in with a session cookie, scripts send an API token.
+// operators, the ledger and audit trail for auditors, accounts and the rules
+// and settings in force for admins, and /metrics. Every route names the
+// roles that may use it (routes.go); browsers log in with a session cookie,
+// scripts send an API token.
 package web
 
 import (
@@ -62,6 +63,10 @@ type Server struct {
 	// the last X-Forwarded-For entry, for a daemon behind its own reverse
 	// proxy. Off by default: a client could write anything there.
 	TrustForwardedFor bool
+
+	// Settings is what the admin's settings page shows of the daemon's
+	// configuration; nothing secret.
+	Settings Settings
 
 	patterns []string          // every route's pattern, as routes registered them
 	policies map[string]policy // who may use each pattern

@@ -33,6 +33,7 @@ const testRedisDB = 14
 type testServer struct {
 	*httptest.Server
 	ledger *ledger.Store
+	dbPath string // the ledger's SQLite file
 	srv    *Server
 	clerk  *client // a logged-in clerk: send and postBatch use it
 
@@ -52,12 +53,13 @@ func newTestServer(t *testing.T) *testServer {
 		t.Fatalf("redis: %v", err)
 	}
 	t.Cleanup(func() { rdb.Close() })
-	store, err := ledger.Open(ctx, filepath.Join(t.TempDir(), "ledger.db"), vault.Random())
+	dbPath := filepath.Join(t.TempDir(), "ledger.db")
+	store, err := ledger.Open(ctx, dbPath, vault.Random())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	ts := &testServer{ledger: store}
+	ts := &testServer{ledger: store, dbPath: dbPath}
 	cal, err := workdays.New(nil, nil)
 	if err != nil {
 		t.Fatal(err)
