@@ -546,11 +546,13 @@ func TestLeaseEndRequeuesAtFront(t *testing.T) {
 	if _, ok, _ := q.Next(ctx, "", 0); ok {
 		t.Fatal("a taken challenge was handed out again before its lease ended")
 	}
-	// Their leases end: set in the past rather than waited for, so that a
-	// slow machine cannot end them before the check above.
-	ended := float64(time.Now().UnixMicro() - 1)
-	for _, id := range []string{gone.ID, other.ID} {
-		if err := q.rdb.ZAddXX(ctx, q.claimedKey(), redis.Z{Score: ended, Member: id}).Err(); err != nil {
+	// Their leases end, in the order they were taken: set in the past rather
+	// than waited for, so that a slow machine cannot end them before the
+	// check above.
+	ended := time.Now().UnixMicro()
+	for i, id := range []string{gone.ID, other.ID} {
+		z := redis.Z{Score: float64(ended - 2 + int64(i)), Member: id}
+		if err := q.rdb.ZAddXX(ctx, q.claimedKey(), z).Err(); err != nil {
 			t.Fatal(err)
 		}
 	}
