@@ -224,7 +224,7 @@ func TestVerificationEndFreesPerson(t *testing.T) {
 	solveAsync(t, ctx, q, shixincheck.Challenge{Site: "classic", Image: testPNG(t, 40)})
 	noneFor(t, q, "alice") // she awaits her session's next round
 
-	q.Report(ctx, sol.ChallengeID, true)
+	q.ReportOutcome(ctx, sol.ChallengeID, OutcomeAccepted)
 	if p := nextAs(t, q, "alice", 0); p.Site != "classic" { // without waiting: she is free once Report returns
 		t.Fatalf("alice got %+v, want the text challenge", p)
 	}
@@ -440,7 +440,7 @@ func TestVerificationHooks(t *testing.T) {
 		t.Fatalf("tab node events = %q, want one verification asked", events)
 	}
 	q.ReportOutcome(ctx, last.ChallengeID, OutcomeExpired)
-	q.Report(ctx, last.ChallengeID, true) // a second verdict does not end it again
+	q.ReportOutcome(ctx, last.ChallengeID, OutcomeAccepted) // a second verdict does not end it again
 	q.Served(ctx, "sess-H", 3)
 	q.Served(ctx, "sess-H", 9) // once only
 	q.ReportOutcome(ctx, last.ChallengeID, "bogus")
@@ -465,7 +465,7 @@ func TestVerificationHooks(t *testing.T) {
 	}
 	answered := time.Since(taken)
 	sol := result(t, done).sol
-	q.Report(ctx, sol.ChallengeID, false)
+	q.ReportOutcome(ctx, sol.ChallengeID, OutcomeRejected)
 	q.Served(ctx, sol.ChallengeID, 1)
 	events, rounds, ends := h.take()
 	want = []string{"asked classic", "round classic", "reported classic rejected", "ended classic rejected", "served classic |"}
@@ -531,8 +531,8 @@ func TestRoundAfterEndIsNewVerification(t *testing.T) {
 		if err := q.Act(ctx, p.ID, "alice", aClick); err != nil {
 			t.Fatal(err)
 		}
-		q.Report(ctx, result(t, done).sol.ChallengeID, accepted)
-		verdict := map[bool]string{true: "accepted", false: "rejected"}[accepted]
+		verdict := map[bool]string{true: OutcomeAccepted, false: OutcomeRejected}[accepted]
+		q.ReportOutcome(ctx, result(t, done).sol.ChallengeID, verdict)
 		events, _, ends := h.take()
 		want := []string{"asked gkw", "round gkw", "reported gkw " + verdict, "ended gkw " + verdict}
 		if !reflect.DeepEqual(events, want) || ends[0].rounds != 1 {

@@ -578,17 +578,6 @@ func (q *Queue) abandon(ctx context.Context, id, aff string) (string, error) {
 	return msg, nil
 }
 
-// Report records whether the site accepted the answer to a challenge: the
-// end of its verification. It never fails the caller: a Redis error is only
-// logged. Same as ReportOutcome with OutcomeAccepted or OutcomeRejected.
-func (q *Queue) Report(ctx context.Context, challengeID string, accepted bool) {
-	outcome := OutcomeRejected
-	if accepted {
-		outcome = OutcomeAccepted
-	}
-	q.ReportOutcome(ctx, challengeID, outcome)
-}
-
 // ReportOutcome records how the verification that challengeID (its last
 // answered round) belongs to ended on the site: "accepted", "rejected" or
 // "expired" (the site said the verification expired before it was

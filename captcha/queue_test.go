@@ -206,7 +206,7 @@ func TestSolveAnswerAcrossNodes(t *testing.T) {
 		t.Fatalf("second answer: err = %v, want ErrUnknownChallenge", err)
 	}
 
-	tab.Report(ctx, r.sol.ChallengeID, false)
+	tab.ReportOutcome(ctx, r.sol.ChallengeID, OutcomeRejected)
 	if rep := <-reportedc; rep != (reported{"classic", false}) {
 		t.Fatalf("Reported hook = %+v, want classic rejected", rep)
 	}
@@ -228,8 +228,8 @@ func TestReportUnknownChallenge(t *testing.T) {
 		}
 		got = append(got, site)
 	}}})
-	q.Report(context.Background(), newID(), true)
-	q.Report(context.Background(), "not an id", true)
+	q.ReportOutcome(context.Background(), newID(), OutcomeAccepted)
+	q.ReportOutcome(context.Background(), "not an id", OutcomeAccepted)
 	if len(got) != 2 || got[0] != "unknown" || got[1] != "unknown" {
 		t.Fatalf("Reported sites = %q, want two unknown", got)
 	}

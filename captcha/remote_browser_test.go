@@ -205,7 +205,7 @@ func TestRemoteWidgetInBrowser(t *testing.T) {
 
 	// The site accepts: alice is free for anything at once. A text
 	// challenge of the classic site still works on the same page.
-	q.Report(ctx, res.sol.ChallengeID, true)
+	q.ReportOutcome(ctx, res.sol.ChallengeID, OutcomeAccepted)
 	text := testPNG(t, 80)
 	done = startSolve(t, ctx, q, shixincheck.Challenge{Site: "classic", Image: text})
 	alice.MustWait(`(want) => {

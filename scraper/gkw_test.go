@@ -372,7 +372,9 @@ func TestGkwTokenExpiresDuringDetails(t *testing.T) {
 func TestGkwFaults(t *testing.T) {
 	cfg := gkwSimConfig()
 	cfg.GkwCaptchaType = "WORD_IMAGE_CLICK" // quick to verify
-	e := newGkwEnv(t, cfg, Config{Tabs: 1, StepTimeout: time.Second})
+	// The step timeout leaves room for a PDF print on a loaded machine; the
+	// slow faults take well past it.
+	e := newGkwEnv(t, cfg, Config{Tabs: 1, StepTimeout: 4 * time.Second})
 	e.person.set(func(p *gkwPerson) { p.clickGap = 30 })
 	ctx := context.Background()
 	listed := e.people(t, "listed", 1)[0]
@@ -399,7 +401,7 @@ func TestGkwFaults(t *testing.T) {
 			case "captcha", "check":
 				e.scraper.tabs[0].ready = false // a fresh page has no token: the check verifies
 			}
-			e.sim.InjectFault(courtsim.Fault{Mode: tt.mode, Path: tt.path, Count: 1, Delay: 2 * time.Second})
+			e.sim.InjectFault(courtsim.Fault{Mode: tt.mode, Path: tt.path, Count: 1, Delay: 8 * time.Second})
 			res, err := e.scraper.Check(ctx, p.Name, p.IDNumber)
 			if res.Records != nil || res.Evidence != nil || res.Files != nil || err == nil {
 				t.Fatalf("err %v, result %+v; want an error and no result", err, res)

@@ -16,7 +16,9 @@ import (
 )
 
 func TestFaults(t *testing.T) {
-	e := newEnv(t, simConfig(), Config{Tabs: 1, StepTimeout: 2 * time.Second})
+	// The step timeout leaves room for a PDF print on a loaded machine; the
+	// slow faults take well past it.
+	e := newEnv(t, simConfig(), Config{Tabs: 1, StepTimeout: 4 * time.Second})
 	ctx := context.Background()
 	listed := e.people(t, "listed", 1)[0]
 
@@ -53,7 +55,7 @@ func TestFaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.mode+"_"+tt.path, func(t *testing.T) {
-			e.sim.InjectFault(courtsim.Fault{Mode: tt.mode, Path: tt.path, Count: 1, Delay: 3 * time.Second})
+			e.sim.InjectFault(courtsim.Fault{Mode: tt.mode, Path: tt.path, Count: 1, Delay: 8 * time.Second})
 			res, err := e.scraper.Check(ctx, listed.Name, listed.IDNumber)
 			if res.Records != nil || res.Evidence != nil || err == nil {
 				t.Fatalf("err %v, result %+v; want an error and no result", err, res)
