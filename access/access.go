@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"regexp"
 	"runtime"
 	"strings"
 	"unicode/utf8"
@@ -118,6 +119,19 @@ func DummyCheck(password string) {
 
 // MinPasswordLen is the least number of characters a password may have.
 const MinPasswordLen = 10
+
+// loginPattern is what a login may look like: typed at the log-in page,
+// written in the audit trail.
+var loginPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{1,63}$`)
+
+// ValidateLogin says whether login is acceptable as a log-in name. The
+// error's text is a Chinese sentence for the form.
+func ValidateLogin(login string) error {
+	if !loginPattern.MatchString(login) {
+		return errors.New("登录名应为 2–64 个字母、数字或 . _ @ -，以字母或数字开头")
+	}
+	return nil
+}
 
 // ValidatePassword says whether password is acceptable for login. The
 // error's text is a Chinese sentence for the form.

@@ -158,3 +158,14 @@ func BenchmarkHashPassword(b *testing.B) {
 		}
 	}
 }
+
+func TestValidateLogin(t *testing.T) {
+	for login, ok := range map[string]bool{
+		"clerk1": true, "wang.jb@office": true, "a-b_c": true, "ab": true,
+		"": false, "a": false, "-lead": false, "王经办": false, "wang jb": false, "a/b": false, strings.Repeat("a", 65): false,
+	} {
+		if err := ValidateLogin(login); (err == nil) != ok {
+			t.Errorf("ValidateLogin(%q) = %v, want ok=%v", login, err, ok)
+		}
+	}
+}

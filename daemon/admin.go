@@ -162,6 +162,9 @@ func userCommand(ctx context.Context, args []string, getenv func(string) string,
 	if login == "" {
 		return errors.New("--login is required")
 	}
+	if err := access.ValidateLogin(login); err != nil && sub == "add" {
+		return err
+	}
 	password, err := readPassword(stdin, stderr, fromStdin)
 	if err != nil {
 		return err

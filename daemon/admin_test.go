@@ -36,8 +36,11 @@ func TestUserCommands(t *testing.T) {
 	if out, err := admin(t, dir, "correct horse battery\n", "user", "add", "--login", "root", "--password-stdin"); err == nil || !strings.Contains(err.Error(), "exists") {
 		t.Errorf("second add of root: %v: %s", err, out)
 	}
-	if out, err := admin(t, dir, "x\n", "user", "add", "--login", "x", "--roles", "boss", "--password-stdin"); err == nil {
+	if out, err := admin(t, dir, "correct horse battery\n", "user", "add", "--login", "xy", "--roles", "boss", "--password-stdin"); err == nil {
 		t.Errorf("unknown role taken: %s", out)
+	}
+	if out, err := admin(t, dir, "correct horse battery\n", "user", "add", "--login", "王 经办", "--password-stdin"); err == nil {
+		t.Errorf("a login with a space taken: %s", out)
 	}
 	out, err := admin(t, dir, "", "user", "list")
 	if err != nil || !strings.Contains(out, "root") || !strings.Contains(out, "auditor,admin") && !strings.Contains(out, "admin,auditor") {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -13,10 +12,6 @@ import (
 	"github.com/shixincheck/shixincheck/access"
 	"github.com/shixincheck/shixincheck/ledger"
 )
-
-// validLogin is what a login may look like: it lands in the audit trail and
-// in URLs of nothing, but it must be typed at the log-in page.
-var validLogin = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{1,63}$`)
 
 // accountRow is an account in the admin's list.
 type accountRow struct {
@@ -61,8 +56,8 @@ func (s *Server) handleCreateAccount(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimSpace(r.PostFormValue("display_name"))
 	password := r.PostFormValue("password")
 	var problems []string
-	if !validLogin.MatchString(login) {
-		problems = append(problems, "登录名应为 2–64 个字母、数字或 . _ @ -，以字母或数字开头")
+	if err := access.ValidateLogin(login); err != nil {
+		problems = append(problems, err.Error())
 	}
 	if name == "" || utf8.RuneCountInString(name) > 50 {
 		problems = append(problems, "请填写姓名（最多 50 个字）")

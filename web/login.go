@@ -21,7 +21,7 @@ const (
 	loginCookieAge = 2 * 3600 // seconds: a log-in page left open longer is refreshed
 )
 
-// loginRefused is the one message of every refused log-in, whatever the
+// loginRefusedText is the one message of every refused log-in, whatever the
 // reason (unknown login, wrong password, locked, disabled), so the page
 // never tells whether a login exists or is locked.
 func (s *Server) loginRefusedText() string {
