@@ -5,6 +5,7 @@ package daemon
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -198,12 +199,21 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Daemon, err er
 		return nil, fmt.Errorf("daemon: listen: %w", err)
 	}
 	d.http = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		serve := func() error { return d.http.Serve(d.listener) }
-		if cfg.TLSCert != "" {
-			serve = func() error { return d.http.ServeTLS(d.listener, cfg.TLSCert, cfg.TLSKey) }
+	if cfg.TLSCert != "" {
+		// Loaded here, so a bad certificate stops the start instead of
+		// leaving a daemon that serves nothing.
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("daemon: tls: %w", err)
 		}
-		if err := serve(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		d.http.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	go func() {
+		serve := d.http.Serve
+		if d.http.TLSConfig != nil {
+			serve = func(ln net.Listener) error { return d.http.ServeTLS(ln, "", "") }
+		}
+		if err := serve(d.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("http server", "err", err)
 		}
 	}()
