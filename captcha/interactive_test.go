@@ -543,3 +543,83 @@ func TestRoundAfterEndIsNewVerification(t *testing.T) {
 	// The tab tries again in the same session: a new verification, still alice's first.
 	verify(65, true)
 }
+
+// The tab gives up on a verification before the site said yes or no: it
+// ends abandoned, once, and that is no verdict on the person's answer.
+func TestTabAbandonsVerification(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var h hookLog
+	q := newQueue(t, Config{Hooks: h.hooks()})
+	reviewer := otherNode(t, q, Config{}) // rounds are counted there: the tab node sees the rest
+
+	// Two rounds answered by alice, then the tab gives up as its check ends.
+	var last shixincheck.Solution
+	for i := range 2 {
+		done := startSolve(t, ctx, q, widget(t, "sess-A", byte(70+i)))
+		p := nextAs(t, reviewer, "alice", 3*time.Second)
+		if err := reviewer.Act(ctx, p.ID, "alice", aClick); err != nil {
+			t.Fatal(err)
+		}
+		last = result(t, done).sol
+	}
+	ended, stop := context.WithCancel(ctx)
+	stop() // the check is over: the report is recorded all the same
+	q.ReportOutcome(ended, last.ChallengeID, OutcomeAbandoned)
+	events, _, ends := h.take()
+	if want := []string{"asked gkw", "ended gkw abandoned"}; !reflect.DeepEqual(events, want) {
+		t.Fatalf("events = %q, want %q (no Reported: abandoned is no verdict)", events, want)
+	}
+	if ends[0].rounds != 2 {
+		t.Fatalf("ended = %+v, want 2 rounds", ends[0])
+	}
+	if n, err := q.rdb.Exists(ctx, q.awaitKey(opHash("alice"))).Result(); err != nil || n != 0 {
+		t.Fatalf("alice still awaits the session's next round: %d, %v", n, err)
+	}
+	// A later verdict on the same answer does not end the verification again.
+	q.ReportOutcome(ctx, last.ChallengeID, OutcomeAccepted)
+	q.ReportOutcome(ctx, last.ChallengeID, OutcomeAbandoned)
+	events, _, _ = h.take()
+	if want := []string{"reported gkw accepted"}; !reflect.DeepEqual(events, want) {
+		t.Fatalf("events after a late verdict = %q, want %q", events, want)
+	}
+	if outcome, err := q.rdb.HGet(ctx, q.verKey(verOf("sess-A", "")), "outcome").Result(); err != nil || outcome != OutcomeAbandoned {
+		t.Fatalf("verification's outcome = %q, %v; want abandoned", outcome, err)
+	}
+
+	// A text challenge answered, then given up on: its record goes (no Served will come).
+	done := solveAsync(t, ctx, q, shixincheck.Challenge{Site: "classic", Image: testPNG(t, 72)})
+	p := nextAs(t, reviewer, "bob", 0)
+	if err := reviewer.Answer(ctx, p.ID, "bob", "ab3d"); err != nil {
+		t.Fatal(err)
+	}
+	sol := result(t, done).sol
+	q.ReportOutcome(ctx, sol.ChallengeID, OutcomeAbandoned)
+	q.ReportOutcome(ctx, sol.ChallengeID, OutcomeRejected)
+	events, _, ends = h.take()
+	if want := []string{"asked classic", "ended classic abandoned", "reported classic rejected"}; !reflect.DeepEqual(events, want) {
+		t.Fatalf("events = %q, want %q", events, want)
+	}
+	if ends[0].rounds != 1 {
+		t.Fatalf("ended = %+v, want 1 round", ends[0])
+	}
+	if n, _ := q.rdb.Exists(ctx, q.verKey(verOf("", sol.ChallengeID))).Result(); n != 0 {
+		t.Fatal("the record of a lone challenge given up on is left behind")
+	}
+
+	// The check ends while a round waits for a person: abandoned too.
+	rctx, stopRound := context.WithCancel(ctx)
+	done = solveAsync(t, rctx, q, widget(t, "sess-B", 73))
+	stopRound()
+	if r := result(t, done); !errors.Is(r.err, context.Canceled) {
+		t.Fatalf("Solve = %v, want context canceled", r.err)
+	}
+	events, _, ends = h.take()
+	if want := []string{"asked gkw", "ended gkw abandoned"}; !reflect.DeepEqual(events, want) {
+		t.Fatalf("events = %q, want %q (not unanswered: nobody ran out of time)", events, want)
+	}
+	if ends[0].rounds != 0 {
+		t.Fatalf("ended = %+v, want no round answered", ends[0])
+	}
+}

@@ -72,7 +72,7 @@ const (
 	OutcomeAccepted  = "accepted"  // the site accepted it
 	OutcomeRejected  = "rejected"  // the site refused it
 	OutcomeExpired   = "expired"   // the site said the verification expired before it was completed
-	OutcomeAbandoned = "abandoned" // a round was not answered in time (nobody took it, or the person left)
+	OutcomeAbandoned = "abandoned" // no verdict: a round nobody answered in time, or the tab gave up before the site said yes or no
 	OutcomeRefreshed = "refreshed" // a text challenge the person asked to replace
 )
 
@@ -358,7 +358,7 @@ end
 return 1
 `)
 
-// reportScript records the site's verdict on an answer and returns the
+// reportScript records the outcome reported for an answer and returns the
 // challenge's site and verification.
 // KEYS: challenge. ARGV: outcome.
 var reportScript = redis.NewScript(`
@@ -454,6 +454,9 @@ func (q *Queue) Solve(ctx context.Context, ch shixincheck.Challenge) (shixinchec
 
 	msg, err := q.await(ctx, id, expires, aff, start.Add(q.affinity))
 	if err != nil {
+		// The tab stopped waiting (its check ended): no round of this
+		// verification will follow.
+		q.endVerification(ctx, ver, OutcomeAbandoned)
 		return shixincheck.Solution{}, err
 	}
 	switch {
@@ -579,16 +582,23 @@ func (q *Queue) abandon(ctx context.Context, id, aff string) (string, error) {
 }
 
 // ReportOutcome records how the verification that challengeID (its last
-// answered round) belongs to ended on the site: "accepted", "rejected" or
-// "expired" (the site said the verification expired before it was
-// completed). It never fails the caller: errors are only logged.
+// answered round) belongs to ended: the site's word, "accepted", "rejected"
+// or "expired" (the site said the verification expired before it was
+// completed), or "abandoned" when the tab gave up on it before the site said
+// yes or no (a page error, a timeout, too many pictures, the check
+// cancelled). A verification ends once: the first outcome stands. Only
+// accepted and rejected judge the person's answer (the Reported hook). It
+// records even when ctx is done (the check that gives up may be ending) and
+// never fails the caller: errors are only logged.
 func (q *Queue) ReportOutcome(ctx context.Context, challengeID, outcome string) {
 	switch outcome {
-	case OutcomeAccepted, OutcomeRejected, OutcomeExpired:
+	case OutcomeAccepted, OutcomeRejected, OutcomeExpired, OutcomeAbandoned:
 	default:
 		slog.WarnContext(ctx, "captcha: report with an unknown outcome ignored", "outcome", outcome)
 		return
 	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
 	site, ver := "unknown", ""
 	if validID(challengeID) {
 		vals, err := reportScript.Run(ctx, q.rdb, []string{q.challengeKey(challengeID)}, outcome).Slice()
@@ -601,7 +611,7 @@ func (q *Queue) ReportOutcome(ctx context.Context, challengeID, outcome string) 
 			slog.WarnContext(ctx, "captcha: recording a report failed", "challenge", challengeID, "err", err)
 		}
 	}
-	if q.hooks.Reported != nil && outcome != OutcomeExpired {
+	if q.hooks.Reported != nil && (outcome == OutcomeAccepted || outcome == OutcomeRejected) {
 		q.hooks.Reported(site, outcome == OutcomeAccepted)
 	}
 	if ver == "" && validID(challengeID) {
@@ -619,7 +629,7 @@ func (q *Queue) endVerification(ctx context.Context, ver, outcome string) {
 	defer cancel()
 	keep := verificationKeep
 	if strings.HasPrefix(ver, "c:") && (outcome == OutcomeAbandoned || outcome == OutcomeRefreshed) {
-		keep = 0 // nobody holds the id of a lone challenge that was not answered: no Served will come
+		keep = 0 // a lone challenge that ended without a verdict served no search: no Served will come
 	}
 	vals, err := endScript.Run(ctx, q.rdb, []string{q.verKey(ver)}, outcome, keep.Milliseconds()).Slice()
 	if errors.Is(err, redis.Nil) {

@@ -72,7 +72,7 @@ func New() *Metrics {
 		}, []string{"site"}),
 		verifyOutcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "captcha_verification_outcomes_total",
-			Help: "Verifications ended, by outcome: accepted, rejected or expired (the site's word), abandoned (a round nobody answered in time), refreshed (a text captcha replaced).",
+			Help: "Verifications ended, by outcome: accepted, rejected or expired (the site's word), abandoned (no verdict: a round nobody answered in time, or the tab gave up before the site said yes or no), refreshed (a text captcha replaced).",
 		}, []string{"site", "outcome"}),
 		roundPerson: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: namespace, Name: "captcha_round_person_seconds",

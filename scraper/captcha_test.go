@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shixincheck/shixincheck"
 	"github.com/shixincheck/shixincheck/courtsim"
@@ -241,5 +242,30 @@ func TestCheckResumesAfterExpiry(t *testing.T) {
 		if strings.HasSuffix(r, ":rejected") {
 			t.Fatalf("an expired answer was reported as wrong: %v", reports)
 		}
+	}
+}
+
+// TestCaptchaAbandonedWithoutVerdict fails checks between a person's answer
+// and the site's verdict on it (a garbage and a slow first list page): each
+// such answer is reported abandoned, once, and never used again.
+func TestCaptchaAbandonedWithoutVerdict(t *testing.T) {
+	// The step timeout leaves room for a PDF print on a loaded machine; the
+	// slow fault takes well past it.
+	e := newEnv(t, simConfig(), Config{Tabs: 1, StepTimeout: 4 * time.Second})
+	ctx := context.Background()
+	p := e.people(t, "listed", 1)[0]
+	for _, mode := range []string{"garbage", "slow"} {
+		e.scraper.tabs[0].ready = false // a fresh page: the check needs a new answer
+		e.sim.InjectFault(courtsim.Fault{Mode: mode, Path: "searchSX.do", Count: 1, Delay: 8 * time.Second})
+		if _, err := e.scraper.Check(ctx, p.Name, p.IDNumber); err == nil {
+			t.Fatalf("%s list page: no error", mode)
+		}
+		if res, err := e.scraper.Check(ctx, p.Name, p.IDNumber); err != nil || res.Hits() != p.Records {
+			t.Fatalf("after the %s fault: %v, %d hits", mode, err, res.Hits())
+		}
+	}
+	solved, reports := e.solver.state()
+	if want := []string{"c1:abandoned", "c2:accepted", "c3:abandoned", "c4:accepted"}; solved != 4 || !slices.Equal(reports, want) {
+		t.Fatalf("solver asked %d times, reports %v; want 4, %v", solved, reports, want)
 	}
 }

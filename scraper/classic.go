@@ -258,6 +258,8 @@ func (c *classic) imageFailure(ctx context.Context, t *tab, w *netWatch) error {
 // resumes where it stopped, up to maxExpired times. Its verification ended
 // "accepted" when it first worked; the site's bare "error" cannot tell an
 // expired answer from a wrong one, so a refused fresh answer is "rejected".
+// A fresh answer the check fails on before the site's verdict is dropped,
+// its verification "abandoned".
 func (c *classic) search(ctx context.Context, t *tab, r *run) (answer, error) {
 	for refused, expired := 0, 0; ; {
 		if t.solved == nil {
@@ -266,6 +268,10 @@ func (c *classic) search(ctx context.Context, t *tab, r *run) (answer, error) {
 			}
 		}
 		ans, err := c.read(ctx, t, r)
+		if err != nil && !errors.Is(err, errRefused) && !t.solved.accepted {
+			c.solver.ReportOutcome(ctx, t.solved.challengeID, captchaAbandoned)
+			t.solved = nil
+		}
 		if !errors.Is(err, errRefused) {
 			return ans, err
 		}

@@ -262,7 +262,7 @@ func (s *testSolver) ReportOutcome(ctx context.Context, id, outcome string) {
 // ends once) and an outcome the captcha queue does not take.
 func checkReport(reports []string, id, outcome string) error {
 	switch outcome {
-	case captchaAccepted, captchaRejected, captchaExpired:
+	case captchaAccepted, captchaRejected, captchaExpired, captchaAbandoned:
 	default:
 		return fmt.Errorf("challenge %s reported with outcome %q", id, outcome)
 	}

@@ -333,13 +333,13 @@ func TestGkwTokenExpiresDuringDetails(t *testing.T) {
 	e.person.set(func(p *gkwPerson) { p.clickGap = 50 })
 	var p courtsim.Person
 	for _, q := range e.people(t, "listed", 200) {
-		if q.Records >= 3 && q.Records <= 10 {
+		if q.Records >= 5 && q.Records <= 10 {
 			p = q
 			break
 		}
 	}
 	if p.Name == "" {
-		t.Fatal("no listed person with 3 to 10 records")
+		t.Fatal("no listed person with 5 to 10 records")
 	}
 	res, err := e.scraper.Check(context.Background(), p.Name, p.IDNumber)
 	if err != nil {
@@ -368,7 +368,9 @@ func TestGkwTokenExpiresDuringDetails(t *testing.T) {
 }
 
 // TestGkwFaults injects every fault mode on the paths of the gkw site: each
-// ends the check with its kind, and the next check works.
+// ends the check with its kind, and the next check works. A fault on the
+// captcha check leaves the person's answer without a verdict: that
+// verification is reported abandoned, once.
 func TestGkwFaults(t *testing.T) {
 	cfg := gkwSimConfig()
 	cfg.GkwCaptchaType = "WORD_IMAGE_CLICK" // quick to verify
@@ -382,18 +384,20 @@ func TestGkwFaults(t *testing.T) {
 	tests := []struct {
 		mode, path string
 		want       shixincheck.ErrorKind
+		abandoned  bool // the fault comes between a person's answer and the site's verdict
 	}{
-		{"bad_json", "searchSX", shixincheck.KindUnrecognised},
-		{"slow", "searchSX", shixincheck.KindTimeout},
-		{"waf", "detailZhcx", shixincheck.KindBlocked},
-		{"garbage", "detailZhcx", shixincheck.KindUnrecognised},
-		{"busy", "captcha", shixincheck.KindBlocked},
-		{"slow", "captcha", shixincheck.KindTimeout},
-		{"garbage", "check", shixincheck.KindUnrecognised},
-		{"slow", "check", shixincheck.KindTimeout},
+		{"bad_json", "searchSX", shixincheck.KindUnrecognised, false},
+		{"slow", "searchSX", shixincheck.KindTimeout, false},
+		{"waf", "detailZhcx", shixincheck.KindBlocked, false},
+		{"garbage", "detailZhcx", shixincheck.KindUnrecognised, false},
+		{"busy", "captcha", shixincheck.KindBlocked, false},
+		{"slow", "captcha", shixincheck.KindTimeout, false},
+		{"garbage", "check", shixincheck.KindUnrecognised, true},
+		{"slow", "check", shixincheck.KindTimeout, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.mode+"_"+tt.path, func(t *testing.T) {
+			_, _, before := e.person.seen()
 			p := clean
 			switch tt.path {
 			case "detailZhcx":
@@ -407,6 +411,22 @@ func TestGkwFaults(t *testing.T) {
 				t.Fatalf("err %v, result %+v; want an error and no result", err, res)
 			}
 			kind := shixincheck.KindOf(err)
+			_, _, reports := e.person.seen()
+			var abandoned []string
+			for _, r := range reports[len(before):] {
+				if strings.HasSuffix(r, ":"+captchaAbandoned) {
+					abandoned = append(abandoned, r)
+				}
+			}
+			e.person.mu.Lock()
+			last := fmt.Sprintf("g%d:%s", e.person.n, captchaAbandoned)
+			e.person.mu.Unlock()
+			if tt.abandoned && (len(abandoned) != 1 || reports[len(reports)-1] != last) {
+				t.Fatalf("reports of the check %v; want the last answer, and only it, abandoned (%s)", reports[len(before):], last)
+			}
+			if !tt.abandoned && len(abandoned) > 0 {
+				t.Fatalf("reports of the check %v; want none abandoned", reports[len(before):])
+			}
 			// The fault is spent: the tab recovers.
 			if res, err := e.scraper.Check(ctx, p.Name, p.IDNumber); err != nil || res.Hits() != p.Records {
 				t.Fatalf("after the fault: %v, %d hits", err, res.Hits())
@@ -415,6 +435,57 @@ func TestGkwFaults(t *testing.T) {
 				t.Fatalf("err %v; want kind %s", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestGkwAbandoned gives up on verifications a person answered and the
+// site never judged: too many pictures, then the check's context ending
+// while the person works. Each ends abandoned, once, through its last
+// answered round; the tab verifies afresh after.
+func TestGkwAbandoned(t *testing.T) {
+	cfg := gkwSimConfig()
+	cfg.GkwCaptchaType = "WORD_IMAGE_CLICK" // four characters
+	e := newGkwEnv(t, cfg, Config{Tabs: 1})
+	e.scraper.site.(*gkw).site.MaxRounds = 2
+	e.person.set(func(p *gkwPerson) { p.clicksPerRound, p.clickGap = 1, 30 })
+	p := e.people(t, "clean", 1)[0]
+
+	// Two pictures, one character clicked on each: no check is sent.
+	_, err := e.scraper.Check(context.Background(), p.Name, p.IDNumber)
+	if shixincheck.KindOf(err) != shixincheck.KindCaptchaUnanswered {
+		t.Fatalf("two pictures without a verdict: %v, want captcha_unanswered", err)
+	}
+	if _, _, reports := e.person.seen(); !slices.Equal(reports, []string{"g2:abandoned"}) {
+		t.Fatalf("reports %v; want [g2:abandoned]", reports)
+	}
+
+	// The check ends as the second picture reaches the person.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pictures := 0
+	e.person.set(func(p *gkwPerson) {
+		p.inspect = func(shixincheck.Challenge) {
+			if pictures++; pictures == 2 {
+				cancel()
+			}
+		}
+	})
+	if _, err := e.scraper.Check(ctx, p.Name, p.IDNumber); err == nil {
+		t.Fatal("a check whose context ended succeeded")
+	}
+	e.person.mu.Lock()
+	last := fmt.Sprintf("g%d:%s", e.person.n, captchaAbandoned) // the second answer, if the person was quicker than the cancel
+	e.person.mu.Unlock()
+	if _, _, reports := e.person.seen(); !slices.Equal(reports, []string{"g2:abandoned", last}) {
+		t.Fatalf("reports %v; want [g2:abandoned %s]", reports, last)
+	}
+
+	e.person.set(func(p *gkwPerson) { p.inspect, p.clicksPerRound = nil, 0 })
+	if _, err := e.scraper.Check(context.Background(), p.Name, p.IDNumber); err != nil {
+		t.Fatalf("check after giving up: %v", err)
+	}
+	if _, _, reports := e.person.seen(); len(reports) != 3 || !strings.HasSuffix(reports[2], ":"+captchaAccepted) {
+		t.Fatalf("reports %v; want a third verification accepted", reports)
 	}
 }
 

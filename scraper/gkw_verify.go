@@ -251,7 +251,9 @@ const (
 // challenge died before the person's answer reached it (the next round then
 // starts another). After maxRefused refused checks (expired ones included),
 // MaxRounds pictures or MaxVerifications in the check, the widget is closed
-// and the check ends with an error.
+// and the check ends with an error. Whenever verify gives up (those limits,
+// a page error, a timeout, the check ending) after a round was answered
+// with no verdict since, that verification ends "abandoned".
 func (f *gkwFlow) verify(ctx context.Context) error {
 	g, r := f.g, f.r
 	if r.verifications++; r.verifications > g.site.MaxVerifications {
@@ -267,6 +269,13 @@ func (f *gkwFlow) verify(ctx context.Context) error {
 	acted := map[string]bool{}
 	var lastAction time.Time // when the last actions were replayed, for the time to the new picture
 	rejected, refreshes := 0, 0
+	// unjudged is the last answered round the site gave no verdict on yet.
+	unjudged := ""
+	defer func() {
+		if unjudged != "" {
+			g.solver.ReportOutcome(ctx, unjudged, captchaAbandoned)
+		}
+	}()
 	for round := 1; ; round++ {
 		if round > g.site.MaxRounds {
 			f.abandon(ctx)
@@ -307,6 +316,7 @@ func (f *gkwFlow) verify(ctx context.Context) error {
 			return stepError("solve captcha", err)
 		}
 		acted[id] = true
+		unjudged = sol.ChallengeID
 		checks := f.t.net.sent(f.w, g.site.CheckPath)
 		replayed := time.Now()
 		if err := f.replay(ctx, box, sol.Actions); err != nil {
@@ -324,6 +334,7 @@ func (f *gkwFlow) verify(ctx context.Context) error {
 		switch v {
 		case verdictPassed:
 			g.solver.ReportOutcome(ctx, sol.ChallengeID, captchaAccepted)
+			unjudged = ""
 			r.captchas += len(acted)
 			f.knownID = id
 			f.t.verified(ctx, g.solver, session)
@@ -336,6 +347,7 @@ func (f *gkwFlow) verify(ctx context.Context) error {
 				outcome = captchaExpired
 			}
 			g.solver.ReportOutcome(ctx, sol.ChallengeID, outcome)
+			unjudged = ""
 			if rejected++; rejected >= g.maxRefused {
 				f.abandon(ctx)
 				return shixincheck.Errorf(shixincheck.KindCaptchaRejected, "site refused %d answers in one verification", rejected)

@@ -30,9 +30,11 @@ type Solver interface {
 	Solve(ctx context.Context, ch shixincheck.Challenge) (shixincheck.Solution, error)
 	// ReportOutcome tells how the site took the answer of challengeID (the
 	// last round answered): "accepted", "rejected" or "expired" (the
-	// challenge died before the answer reached the site). It ends that
-	// verification, so it comes once per challenge; a token that expires
-	// after it served is not another outcome (Served ends its life).
+	// challenge died before the answer reached the site), or "abandoned"
+	// when the tab gave up before it had the site's verdict (a page error,
+	// a timeout, too many pictures, the check ending: ctx may be done). It
+	// ends that verification, so it comes once per challenge; a token that
+	// expires after it served is not another outcome (Served ends its life).
 	ReportOutcome(ctx context.Context, challengeID, outcome string)
 	// Served tells how many candidates one verification served (the
 	// challenge id of a typed captcha, the session of an interactive one),
@@ -42,9 +44,10 @@ type Solver interface {
 
 // Outcomes of a verification, as the captcha queue names them.
 const (
-	captchaAccepted = "accepted" // the site accepted the answer
-	captchaRejected = "rejected" // the site refused the answer: wrong, or maybe expired where the site cannot tell
-	captchaExpired  = "expired"  // the site said the challenge expired before the answer reached it
+	captchaAccepted  = "accepted"  // the site accepted the answer
+	captchaRejected  = "rejected"  // the site refused the answer: wrong, or maybe expired where the site cannot tell
+	captchaExpired   = "expired"   // the site said the challenge expired before the answer reached it
+	captchaAbandoned = "abandoned" // the tab gave up on an answer before it had the site's verdict
 )
 
 // Config configures a Scraper. Zero values take the defaults.
