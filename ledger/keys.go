@@ -217,234 +217,215 @@ func (s *Store) rekey(ctx context.Context, run pageRunner) (int, error) {
 	return total, nil
 }
 
-func (s *Store) rekeyCandidates(ctx context.Context, run pageRunner) (int, error) {
-	total := 0
-	var after int64
+// rewritePages hands rows to rewrite a page at a time, each page in a
+// transaction of its own (run), until read returns a page shorter than
+// limit. read reads the page after the last row rewrite saw.
+func rewritePages[R any](ctx context.Context, run pageRunner, limit int, read func(tx *sql.Tx, limit int) ([]R, error), rewrite func(tx *sql.Tx, r R) error) error {
 	for more := true; more; {
 		err := run(ctx, func(tx *sql.Tx) error {
-			type row struct {
-				id             int64
-				name, idNumber string
-				purged         bool
-			}
-			var page []row
-			err := scanAll(ctx, tx, s.rebind(`SELECT candidates.id, candidates.name, candidates.id_number, batches.purged_at IS NOT NULL
-				FROM candidates JOIN batches ON batches.id = candidates.batch_id
-				WHERE candidates.id > ? ORDER BY candidates.id LIMIT ?`), []any{after, rekeyRows}, func(sc scanner) error {
-				var r row
-				if err := sc.Scan(&r.id, &r.name, &r.idNumber, &r.purged); err != nil {
-					return err
-				}
-				page = append(page, r)
-				return nil
-			})
+			page, err := read(tx, limit)
 			if err != nil {
 				return err
 			}
-			more = len(page) == rekeyRows
+			more = len(page) == limit
 			for _, r := range page {
-				after = r.id
-				staleName, staleID := s.stale(r.name), s.stale(r.idNumber)
-				if !staleName && !staleID {
-					continue
-				}
-				name, plainName, err := s.resealText(r.name)
-				if err != nil {
-					return fmt.Errorf("candidate %d: name: %w", r.id, err)
-				}
-				idNumber, plainID, err := s.resealText(r.idNumber)
-				if err != nil {
-					return fmt.Errorf("candidate %d: ID number: %w", r.id, err)
-				}
-				if !staleName {
-					name = r.name
-				}
-				if !staleID {
-					idNumber = r.idNumber
-				}
-				nameLookup, idLookup := s.keys.Lookup(plainName), s.keys.Lookup(plainID)
-				if r.purged { // purged people are not to be found again
-					nameLookup, idLookup = "", ""
-				}
-				// Compare-and-set: a purge that masked the row meanwhile wins.
-				res, err := tx.ExecContext(ctx, s.rebind(`UPDATE candidates SET name = ?, id_number = ?, name_lookup = ?, id_lookup = ?
-					WHERE id = ? AND name = ? AND id_number = ?`),
-					name, idNumber, nameLookup, idLookup, r.id, r.name, r.idNumber)
-				if err != nil {
-					return fmt.Errorf("candidate %d: %w", r.id, err)
-				}
-				if n, _ := res.RowsAffected(); n == 1 {
-					total += count(staleName) + count(staleID)
+				if err := rewrite(tx, r); err != nil {
+					return err
 				}
 			}
 			return nil
 		})
 		if err != nil {
-			return total, fmt.Errorf("candidates: %w", err)
+			return err
 		}
+	}
+	return nil
+}
+
+// scanRows reads a query's rows into a slice, scanning each with scan.
+func scanRows[R any](ctx context.Context, q querier, query string, args []any, scan func(sc scanner, r *R) error) ([]R, error) {
+	var rows []R
+	err := scanAll(ctx, q, query, args, func(sc scanner) error {
+		var r R
+		if err := scan(sc, &r); err != nil {
+			return err
+		}
+		rows = append(rows, r)
+		return nil
+	})
+	return rows, err
+}
+
+func (s *Store) rekeyCandidates(ctx context.Context, run pageRunner) (int, error) {
+	type row struct {
+		id             int64
+		name, idNumber string
+		purged         bool
+	}
+	total := 0
+	var after int64
+	err := rewritePages(ctx, run, rekeyRows, func(tx *sql.Tx, limit int) ([]row, error) {
+		return scanRows(ctx, tx, s.rebind(`SELECT candidates.id, candidates.name, candidates.id_number, batches.purged_at IS NOT NULL
+			FROM candidates JOIN batches ON batches.id = candidates.batch_id
+			WHERE candidates.id > ? ORDER BY candidates.id LIMIT ?`), []any{after, limit},
+			func(sc scanner, r *row) error { return sc.Scan(&r.id, &r.name, &r.idNumber, &r.purged) })
+	}, func(tx *sql.Tx, r row) error {
+		after = r.id
+		staleName, staleID := s.stale(r.name), s.stale(r.idNumber)
+		if !staleName && !staleID {
+			return nil
+		}
+		name, plainName, err := s.resealText(r.name)
+		if err != nil {
+			return fmt.Errorf("candidate %d: name: %w", r.id, err)
+		}
+		idNumber, plainID, err := s.resealText(r.idNumber)
+		if err != nil {
+			return fmt.Errorf("candidate %d: ID number: %w", r.id, err)
+		}
+		if !staleName {
+			name = r.name
+		}
+		if !staleID {
+			idNumber = r.idNumber
+		}
+		nameLookup, idLookup := s.keys.Lookup(plainName), s.keys.Lookup(plainID)
+		if r.purged { // purged people are not to be found again
+			nameLookup, idLookup = "", ""
+		}
+		// Compare-and-set: a purge that masked the row meanwhile wins.
+		res, err := tx.ExecContext(ctx, s.rebind(`UPDATE candidates SET name = ?, id_number = ?, name_lookup = ?, id_lookup = ?
+			WHERE id = ? AND name = ? AND id_number = ?`),
+			name, idNumber, nameLookup, idLookup, r.id, r.name, r.idNumber)
+		if err != nil {
+			return fmt.Errorf("candidate %d: %w", r.id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			total += count(staleName) + count(staleID)
+		}
+		return nil
+	})
+	if err != nil {
+		return total, fmt.Errorf("candidates: %w", err)
 	}
 	return total, nil
 }
 
 func (s *Store) rekeyChecks(ctx context.Context, run pageRunner) (int, error) {
+	type row struct {
+		id       int64
+		records  string
+		evidence []byte
+	}
 	total := 0
 	var after int64
-	for more := true; more; {
-		err := run(ctx, func(tx *sql.Tx) error {
-			type row struct {
-				id       int64
-				records  string
-				evidence []byte
-			}
-			var page []row
-			err := scanAll(ctx, tx, s.rebind(`SELECT id, records, evidence FROM checks WHERE id > ? ORDER BY id LIMIT ?`),
-				[]any{after, rekeyRows}, func(sc scanner) error {
-					var r row
-					if err := sc.Scan(&r.id, &r.records, &r.evidence); err != nil {
-						return err
-					}
-					page = append(page, r)
-					return nil
-				})
-			if err != nil {
-				return err
-			}
-			more = len(page) == rekeyRows
-			for _, r := range page {
-				after = r.id
-				staleRecords, staleEvidence := s.stale(r.records), s.staleBytes(r.evidence)
-				if !staleRecords && !staleEvidence {
-					continue
-				}
-				records, evidence := r.records, r.evidence
-				if staleRecords {
-					if records, _, err = s.resealText(r.records); err != nil {
-						return fmt.Errorf("check %d: records: %w", r.id, err)
-					}
-				}
-				if staleEvidence {
-					if evidence, err = s.resealBytes(r.evidence); err != nil {
-						return fmt.Errorf("check %d: evidence: %w", r.id, err)
-					}
-				}
-				// A purge rewrites records: the old records guard the row.
-				res, err := tx.ExecContext(ctx, s.rebind(`UPDATE checks SET records = ?, evidence = ? WHERE id = ? AND records = ?`),
-					records, evidence, r.id, r.records)
-				if err != nil {
-					return fmt.Errorf("check %d: %w", r.id, err)
-				}
-				if n, _ := res.RowsAffected(); n == 1 {
-					total += count(staleRecords) + count(staleEvidence)
-				}
-			}
+	err := rewritePages(ctx, run, rekeyRows, func(tx *sql.Tx, limit int) ([]row, error) {
+		return scanRows(ctx, tx, s.rebind(`SELECT id, records, evidence FROM checks WHERE id > ? ORDER BY id LIMIT ?`),
+			[]any{after, limit}, func(sc scanner, r *row) error { return sc.Scan(&r.id, &r.records, &r.evidence) })
+	}, func(tx *sql.Tx, r row) error {
+		after = r.id
+		staleRecords, staleEvidence := s.stale(r.records), s.staleBytes(r.evidence)
+		if !staleRecords && !staleEvidence {
 			return nil
-		})
-		if err != nil {
-			return total, fmt.Errorf("checks: %w", err)
 		}
+		records, evidence := r.records, r.evidence
+		var err error
+		if staleRecords {
+			if records, _, err = s.resealText(r.records); err != nil {
+				return fmt.Errorf("check %d: records: %w", r.id, err)
+			}
+		}
+		if staleEvidence {
+			if evidence, err = s.resealBytes(r.evidence); err != nil {
+				return fmt.Errorf("check %d: evidence: %w", r.id, err)
+			}
+		}
+		// A purge rewrites records: the old records guard the row.
+		res, err := tx.ExecContext(ctx, s.rebind(`UPDATE checks SET records = ?, evidence = ? WHERE id = ? AND records = ?`),
+			records, evidence, r.id, r.records)
+		if err != nil {
+			return fmt.Errorf("check %d: %w", r.id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			total += count(staleRecords) + count(staleEvidence)
+		}
+		return nil
+	})
+	if err != nil {
+		return total, fmt.Errorf("checks: %w", err)
 	}
 	return total, nil
 }
 
 func (s *Store) rekeyEvidenceFiles(ctx context.Context, run pageRunner) (int, error) {
+	type row struct {
+		checkID int64
+		name    string
+		data    []byte
+	}
 	total := 0
 	var afterCheck int64
 	afterName := ""
-	for more := true; more; {
-		err := run(ctx, func(tx *sql.Tx) error {
-			type row struct {
-				checkID int64
-				name    string
-				data    []byte
-			}
-			var page []row
-			err := scanAll(ctx, tx, s.rebind(`SELECT check_id, name, data FROM evidence_files
-				WHERE check_id > ? OR (check_id = ? AND name > ?) ORDER BY check_id, name LIMIT ?`),
-				[]any{afterCheck, afterCheck, afterName, rekeyBlobs}, func(sc scanner) error {
-					var r row
-					if err := sc.Scan(&r.checkID, &r.name, &r.data); err != nil {
-						return err
-					}
-					page = append(page, r)
-					return nil
-				})
-			if err != nil {
-				return err
-			}
-			more = len(page) == rekeyBlobs
-			for _, r := range page {
-				afterCheck, afterName = r.checkID, r.name
-				if !s.staleBytes(r.data) {
-					continue
-				}
-				data, err := s.resealBytes(r.data)
-				if err != nil {
-					return fmt.Errorf("check %d: evidence file: %w", r.checkID, err)
-				}
-				// Only a purge changes these rows, by deleting them.
-				res, err := tx.ExecContext(ctx, s.rebind(`UPDATE evidence_files SET data = ? WHERE check_id = ? AND name = ?`), data, r.checkID, r.name)
-				if err != nil {
-					return fmt.Errorf("check %d: evidence file: %w", r.checkID, err)
-				}
-				if n, _ := res.RowsAffected(); n == 1 {
-					total++
-				}
-			}
+	err := rewritePages(ctx, run, rekeyBlobs, func(tx *sql.Tx, limit int) ([]row, error) {
+		return scanRows(ctx, tx, s.rebind(`SELECT check_id, name, data FROM evidence_files
+			WHERE check_id > ? OR (check_id = ? AND name > ?) ORDER BY check_id, name LIMIT ?`),
+			[]any{afterCheck, afterCheck, afterName, limit}, func(sc scanner, r *row) error { return sc.Scan(&r.checkID, &r.name, &r.data) })
+	}, func(tx *sql.Tx, r row) error {
+		afterCheck, afterName = r.checkID, r.name
+		if !s.staleBytes(r.data) {
 			return nil
-		})
-		if err != nil {
-			return total, fmt.Errorf("evidence files: %w", err)
 		}
+		data, err := s.resealBytes(r.data)
+		if err != nil {
+			return fmt.Errorf("check %d: evidence file: %w", r.checkID, err)
+		}
+		// Only a purge changes these rows, by deleting them.
+		res, err := tx.ExecContext(ctx, s.rebind(`UPDATE evidence_files SET data = ? WHERE check_id = ? AND name = ?`), data, r.checkID, r.name)
+		if err != nil {
+			return fmt.Errorf("check %d: evidence file: %w", r.checkID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			total++
+		}
+		return nil
+	})
+	if err != nil {
+		return total, fmt.Errorf("evidence files: %w", err)
 	}
 	return total, nil
 }
 
 func (s *Store) rekeyWorkbooks(ctx context.Context, run pageRunner) (int, error) {
+	type row struct {
+		id       int64
+		workbook []byte
+	}
 	total := 0
 	var after int64
-	for more := true; more; {
-		err := run(ctx, func(tx *sql.Tx) error {
-			type row struct {
-				id       int64
-				workbook []byte
-			}
-			var page []row
-			err := scanAll(ctx, tx, s.rebind(`SELECT id, workbook FROM filings WHERE id > ? AND workbook IS NOT NULL ORDER BY id LIMIT ?`),
-				[]any{after, rekeyBlobs}, func(sc scanner) error {
-					var r row
-					if err := sc.Scan(&r.id, &r.workbook); err != nil {
-						return err
-					}
-					page = append(page, r)
-					return nil
-				})
-			if err != nil {
-				return err
-			}
-			more = len(page) == rekeyBlobs
-			for _, r := range page {
-				after = r.id
-				if !s.staleBytes(r.workbook) {
-					continue
-				}
-				wb, err := s.resealBytes(r.workbook)
-				if err != nil {
-					return fmt.Errorf("filing %d: workbook: %w", r.id, err)
-				}
-				// Kept once submitted; only a purge changes it, to NULL.
-				res, err := tx.ExecContext(ctx, s.rebind(`UPDATE filings SET workbook = ? WHERE id = ? AND workbook IS NOT NULL`), wb, r.id)
-				if err != nil {
-					return fmt.Errorf("filing %d: workbook: %w", r.id, err)
-				}
-				if n, _ := res.RowsAffected(); n == 1 {
-					total++
-				}
-			}
+	err := rewritePages(ctx, run, rekeyBlobs, func(tx *sql.Tx, limit int) ([]row, error) {
+		return scanRows(ctx, tx, s.rebind(`SELECT id, workbook FROM filings WHERE id > ? AND workbook IS NOT NULL ORDER BY id LIMIT ?`),
+			[]any{after, limit}, func(sc scanner, r *row) error { return sc.Scan(&r.id, &r.workbook) })
+	}, func(tx *sql.Tx, r row) error {
+		after = r.id
+		if !s.staleBytes(r.workbook) {
 			return nil
-		})
-		if err != nil {
-			return total, fmt.Errorf("filings: %w", err)
 		}
+		wb, err := s.resealBytes(r.workbook)
+		if err != nil {
+			return fmt.Errorf("filing %d: workbook: %w", r.id, err)
+		}
+		// Kept once submitted; only a purge changes it, to NULL.
+		res, err := tx.ExecContext(ctx, s.rebind(`UPDATE filings SET workbook = ? WHERE id = ? AND workbook IS NOT NULL`), wb, r.id)
+		if err != nil {
+			return fmt.Errorf("filing %d: workbook: %w", r.id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			total++
+		}
+		return nil
+	})
+	if err != nil {
+		return total, fmt.Errorf("filings: %w", err)
 	}
 	return total, nil
 }
