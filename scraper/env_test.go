@@ -362,3 +362,30 @@ func waitFor(d time.Duration, cond func() bool) bool {
 	}
 	return cond()
 }
+
+// checkAtOnce checks people all at once, each in its own goroutine, and
+// fails the test for any error or wrong hit count.
+func checkAtOnce(t *testing.T, s *Scraper, people []courtsim.Person) {
+	t.Helper()
+	errs := make([]error, len(people))
+	var wg sync.WaitGroup
+	for i, p := range people {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := s.Check(context.Background(), p.Name, p.IDNumber)
+			switch {
+			case err != nil:
+				errs[i] = err
+			case res.Hits() != p.Records:
+				errs[i] = fmt.Errorf("%d hits, want %d", res.Hits(), p.Records)
+			}
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("check %d: %v", i, err)
+		}
+	}
+}

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -492,28 +491,7 @@ func TestGkwAbandoned(t *testing.T) {
 // TestGkwTabs checks people in two tabs at once: one verification per tab.
 func TestGkwTabs(t *testing.T) {
 	e := newGkwEnv(t, gkwSimConfig(), Config{Tabs: 2})
-	people := append(e.people(t, "listed", 4), e.people(t, "clean", 2)...)
-	errs := make([]error, len(people))
-	var wg sync.WaitGroup
-	for i, p := range people {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			res, err := e.scraper.Check(context.Background(), p.Name, p.IDNumber)
-			switch {
-			case err != nil:
-				errs[i] = err
-			case res.Hits() != p.Records:
-				errs[i] = fmt.Errorf("%d hits, want %d", res.Hits(), p.Records)
-			}
-		}()
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t.Errorf("check %d: %v", i, err)
-		}
-	}
+	checkAtOnce(t, e.scraper, append(e.people(t, "listed", 4), e.people(t, "clean", 2)...))
 	if sessions, _, _ := e.person.seen(); sessions != 2 {
 		t.Errorf("%d verifications, want one per tab", sessions)
 	}

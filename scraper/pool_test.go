@@ -2,7 +2,6 @@ package scraper
 
 import (
 	"context"
-	"fmt"
 	"net/http/httptest"
 	"path/filepath"
 	"runtime"
@@ -74,28 +73,7 @@ func TestFaults(t *testing.T) {
 
 func TestConcurrentTabs(t *testing.T) {
 	e := newEnv(t, simConfig(), Config{Tabs: 4})
-	people := append(e.people(t, "listed", 8), e.people(t, "clean", 4)...)
-	var wg sync.WaitGroup
-	errs := make([]error, len(people))
-	for i, p := range people {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			res, err := e.scraper.Check(context.Background(), p.Name, p.IDNumber)
-			switch {
-			case err != nil:
-				errs[i] = err
-			case res.Hits() != p.Records:
-				errs[i] = fmt.Errorf("%d hits, want %d", res.Hits(), p.Records)
-			}
-		}()
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t.Errorf("check %d: %v", i, err)
-		}
-	}
+	checkAtOnce(t, e.scraper, append(e.people(t, "listed", 8), e.people(t, "clean", 4)...))
 	if solved, _ := e.solver.state(); solved != 4 {
 		t.Errorf("solver asked %d times, want once per tab (4)", solved)
 	}
