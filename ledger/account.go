@@ -140,20 +140,8 @@ func (s *Store) account(ctx context.Context, cond string, arg any) (Account, err
 
 // Accounts returns every account, by login.
 func (s *Store) Accounts(ctx context.Context) ([]Account, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+accountCols+` FROM accounts a ORDER BY a.login`)
+	out, err := queryAll(ctx, s.db, `SELECT `+accountCols+` FROM accounts a ORDER BY a.login`, nil, scanAccount)
 	if err != nil {
-		return nil, fmt.Errorf("ledger: accounts: %w", err)
-	}
-	defer rows.Close()
-	var out []Account
-	for rows.Next() {
-		a, err := scanAccount(rows)
-		if err != nil {
-			return nil, fmt.Errorf("ledger: accounts: %w", err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("ledger: accounts: %w", err)
 	}
 	return out, nil
@@ -411,20 +399,9 @@ func (s *Store) TokenAccount(ctx context.Context, hash string, now time.Time) (T
 
 // Tokens returns accountID's tokens, revoked ones included, newest first.
 func (s *Store) Tokens(ctx context.Context, accountID int64) ([]Token, error) {
-	rows, err := s.db.QueryContext(ctx, s.rebind(`SELECT `+tokenCols+` FROM api_tokens t WHERE t.account_id = ? ORDER BY t.id DESC`), accountID)
+	out, err := queryAll(ctx, s.db, s.rebind(`SELECT `+tokenCols+` FROM api_tokens t WHERE t.account_id = ? ORDER BY t.id DESC`),
+		[]any{accountID}, func(sc scanner) (Token, error) { return scanToken(sc) })
 	if err != nil {
-		return nil, fmt.Errorf("ledger: tokens: %w", err)
-	}
-	defer rows.Close()
-	var out []Token
-	for rows.Next() {
-		t, err := scanToken(rows)
-		if err != nil {
-			return nil, fmt.Errorf("ledger: tokens: %w", err)
-		}
-		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("ledger: tokens: %w", err)
 	}
 	return out, nil

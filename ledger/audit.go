@@ -140,20 +140,8 @@ func (s *Store) AuditLog(ctx context.Context, q AuditQuery) ([]AuditEntry, error
 		q.Limit = DefaultAuditLimit
 	}
 	args = append(args, q.Limit, max(q.Offset, 0))
-	rows, err := s.db.QueryContext(ctx, s.rebind(`SELECT `+auditCols+` FROM audit_log`+where+` ORDER BY seq DESC LIMIT ? OFFSET ?`), args...)
+	out, err := queryAll(ctx, s.db, s.rebind(`SELECT `+auditCols+` FROM audit_log`+where+` ORDER BY seq DESC LIMIT ? OFFSET ?`), args, scanAudit)
 	if err != nil {
-		return nil, fmt.Errorf("ledger: audit log: %w", err)
-	}
-	defer rows.Close()
-	var out []AuditEntry
-	for rows.Next() {
-		e, err := scanAudit(rows)
-		if err != nil {
-			return nil, fmt.Errorf("ledger: audit log: %w", err)
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("ledger: audit log: %w", err)
 	}
 	return out, nil
@@ -186,20 +174,8 @@ func (s *Store) AuditEntries(ctx context.Context, fn func(AuditEntry) error) err
 }
 
 func (s *Store) auditPage(ctx context.Context, after int64) ([]AuditEntry, error) {
-	rows, err := s.db.QueryContext(ctx, s.rebind(`SELECT `+auditCols+` FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?`), after, auditPage)
+	page, err := queryAll(ctx, s.db, s.rebind(`SELECT `+auditCols+` FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?`), []any{after, auditPage}, scanAudit)
 	if err != nil {
-		return nil, fmt.Errorf("ledger: audit entries: %w", err)
-	}
-	defer rows.Close()
-	page := make([]AuditEntry, 0, auditPage)
-	for rows.Next() {
-		e, err := scanAudit(rows)
-		if err != nil {
-			return nil, fmt.Errorf("ledger: audit entries: %w", err)
-		}
-		page = append(page, e)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("ledger: audit entries: %w", err)
 	}
 	return page, nil

@@ -169,20 +169,8 @@ func (s *Store) Batches(ctx context.Context, limit int) ([]shixincheck.Batch, er
 		q += ` LIMIT ?`
 		args = append(args, limit)
 	}
-	rows, err := s.db.QueryContext(ctx, s.rebind(q), args...)
+	out, err := queryAll(ctx, s.db, s.rebind(q), args, scanBatch)
 	if err != nil {
-		return nil, fmt.Errorf("ledger: batches: %w", err)
-	}
-	defer rows.Close()
-	var out []shixincheck.Batch
-	for rows.Next() {
-		b, err := scanBatch(rows)
-		if err != nil {
-			return nil, fmt.Errorf("ledger: batches: %w", err)
-		}
-		out = append(out, b)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("ledger: batches: %w", err)
 	}
 	return out, nil

@@ -317,20 +317,8 @@ func (s *Store) Filings(ctx context.Context, states ...shixincheck.FilingState) 
 		q += ` WHERE f.state IN (` + placeholders(len(states)) + `)`
 	}
 	q += ` ORDER BY CASE WHEN f.due_date IS NULL THEN 1 ELSE 0 END, f.due_date, f.id`
-	rows, err := s.db.QueryContext(ctx, s.rebind(q), anys(states)...)
+	out, err := queryAll(ctx, s.db, s.rebind(q), anys(states), scanFiling)
 	if err != nil {
-		return nil, fmt.Errorf("ledger: filings: %w", err)
-	}
-	defer rows.Close()
-	var out []shixincheck.Filing
-	for rows.Next() {
-		f, err := scanFiling(rows)
-		if err != nil {
-			return nil, fmt.Errorf("ledger: filings: %w", err)
-		}
-		out = append(out, f)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("ledger: filings: %w", err)
 	}
 	return out, nil

@@ -242,20 +242,6 @@ func rewritePages[R any](ctx context.Context, run pageRunner, limit int, read fu
 	return nil
 }
 
-// scanRows reads a query's rows into a slice, scanning each with scan.
-func scanRows[R any](ctx context.Context, q querier, query string, args []any, scan func(sc scanner, r *R) error) ([]R, error) {
-	var rows []R
-	err := scanAll(ctx, q, query, args, func(sc scanner) error {
-		var r R
-		if err := scan(sc, &r); err != nil {
-			return err
-		}
-		rows = append(rows, r)
-		return nil
-	})
-	return rows, err
-}
-
 func (s *Store) rekeyCandidates(ctx context.Context, run pageRunner) (int, error) {
 	type row struct {
 		id             int64
@@ -265,10 +251,10 @@ func (s *Store) rekeyCandidates(ctx context.Context, run pageRunner) (int, error
 	total := 0
 	var after int64
 	err := rewritePages(ctx, run, rekeyRows, func(tx *sql.Tx, limit int) ([]row, error) {
-		return scanRows(ctx, tx, s.rebind(`SELECT candidates.id, candidates.name, candidates.id_number, batches.purged_at IS NOT NULL
+		return queryAll(ctx, tx, s.rebind(`SELECT candidates.id, candidates.name, candidates.id_number, batches.purged_at IS NOT NULL
 			FROM candidates JOIN batches ON batches.id = candidates.batch_id
 			WHERE candidates.id > ? ORDER BY candidates.id LIMIT ?`), []any{after, limit},
-			func(sc scanner, r *row) error { return sc.Scan(&r.id, &r.name, &r.idNumber, &r.purged) })
+			func(sc scanner) (r row, err error) { err = sc.Scan(&r.id, &r.name, &r.idNumber, &r.purged); return })
 	}, func(tx *sql.Tx, r row) error {
 		after = r.id
 		staleName, staleID := s.stale(r.name), s.stale(r.idNumber)
@@ -320,8 +306,8 @@ func (s *Store) rekeyChecks(ctx context.Context, run pageRunner) (int, error) {
 	total := 0
 	var after int64
 	err := rewritePages(ctx, run, rekeyRows, func(tx *sql.Tx, limit int) ([]row, error) {
-		return scanRows(ctx, tx, s.rebind(`SELECT id, records, evidence FROM checks WHERE id > ? ORDER BY id LIMIT ?`),
-			[]any{after, limit}, func(sc scanner, r *row) error { return sc.Scan(&r.id, &r.records, &r.evidence) })
+		return queryAll(ctx, tx, s.rebind(`SELECT id, records, evidence FROM checks WHERE id > ? ORDER BY id LIMIT ?`),
+			[]any{after, limit}, func(sc scanner) (r row, err error) { err = sc.Scan(&r.id, &r.records, &r.evidence); return })
 	}, func(tx *sql.Tx, r row) error {
 		after = r.id
 		staleRecords, staleEvidence := s.stale(r.records), s.staleBytes(r.evidence)
@@ -367,9 +353,9 @@ func (s *Store) rekeyEvidenceFiles(ctx context.Context, run pageRunner) (int, er
 	var afterCheck int64
 	afterName := ""
 	err := rewritePages(ctx, run, rekeyBlobs, func(tx *sql.Tx, limit int) ([]row, error) {
-		return scanRows(ctx, tx, s.rebind(`SELECT check_id, name, data FROM evidence_files
+		return queryAll(ctx, tx, s.rebind(`SELECT check_id, name, data FROM evidence_files
 			WHERE check_id > ? OR (check_id = ? AND name > ?) ORDER BY check_id, name LIMIT ?`),
-			[]any{afterCheck, afterCheck, afterName, limit}, func(sc scanner, r *row) error { return sc.Scan(&r.checkID, &r.name, &r.data) })
+			[]any{afterCheck, afterCheck, afterName, limit}, func(sc scanner) (r row, err error) { err = sc.Scan(&r.checkID, &r.name, &r.data); return })
 	}, func(tx *sql.Tx, r row) error {
 		afterCheck, afterName = r.checkID, r.name
 		if !s.staleBytes(r.data) {
@@ -403,8 +389,8 @@ func (s *Store) rekeyWorkbooks(ctx context.Context, run pageRunner) (int, error)
 	total := 0
 	var after int64
 	err := rewritePages(ctx, run, rekeyBlobs, func(tx *sql.Tx, limit int) ([]row, error) {
-		return scanRows(ctx, tx, s.rebind(`SELECT id, workbook FROM filings WHERE id > ? AND workbook IS NOT NULL ORDER BY id LIMIT ?`),
-			[]any{after, limit}, func(sc scanner, r *row) error { return sc.Scan(&r.id, &r.workbook) })
+		return queryAll(ctx, tx, s.rebind(`SELECT id, workbook FROM filings WHERE id > ? AND workbook IS NOT NULL ORDER BY id LIMIT ?`),
+			[]any{after, limit}, func(sc scanner) (r row, err error) { err = sc.Scan(&r.id, &r.workbook); return })
 	}, func(tx *sql.Tx, r row) error {
 		after = r.id
 		if !s.staleBytes(r.workbook) {
@@ -428,23 +414,6 @@ func (s *Store) rekeyWorkbooks(ctx context.Context, run pageRunner) (int, error)
 		return total, fmt.Errorf("filings: %w", err)
 	}
 	return total, nil
-}
-
-// scanAll runs a query and hands each row to scan. The rows are closed when
-// it returns, so the transaction can go on with updates (a connection
-// serves one statement at a time).
-func scanAll(ctx context.Context, q querier, query string, args []any, scan func(scanner) error) error {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := scan(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
 }
 
 func count(b bool) int {
