@@ -123,9 +123,9 @@ func (s *Server) newToken(r *http.Request, name string) (tokenView, string, erro
 var errBadTokenName = errors.New("请为令牌起一个名称（最多 64 个字），如“办公室脚本”")
 
 func (s *Server) revokeToken(r *http.Request) error {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r, "id")
 	if err != nil {
-		return ledger.ErrNotFound
+		return err
 	}
 	if err := s.Ledger.RevokeToken(r.Context(), who(r).account.ID, id, s.now()); err != nil {
 		return err

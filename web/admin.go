@@ -94,9 +94,9 @@ func (s *Server) handleCreateAccount(w http.ResponseWriter, r *http.Request) {
 
 // loadAccount reads the account the path names.
 func (s *Server) loadAccount(r *http.Request) (ledger.Account, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r, "id")
 	if err != nil {
-		return ledger.Account{}, ledger.ErrNotFound
+		return ledger.Account{}, err
 	}
 	return s.Ledger.AccountByID(r.Context(), id)
 }

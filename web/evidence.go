@@ -4,18 +4,16 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 
 	shixincheck "github.com/shixincheck/shixincheck"
-	"github.com/shixincheck/shixincheck/ledger"
 )
 
 // handleEvidence lists a check's evidence: the site's raw answers and the
 // pages as the browser showed them.
 func (s *Server) handleEvidence(w http.ResponseWriter, r *http.Request) {
-	id, err := strconv.ParseInt(r.PathValue("check"), 10, 64)
+	id, err := pathID(r, "check")
 	if err != nil {
-		s.fail(w, r, ledger.ErrNotFound)
+		s.fail(w, r, err)
 		return
 	}
 	raw, err := s.Ledger.Evidence(r.Context(), id)
@@ -59,9 +57,9 @@ func (r rawJSON) MarshalJSON() ([]byte, error) {
 }
 
 func (s *Server) handleEvidenceFile(w http.ResponseWriter, r *http.Request) {
-	id, err := strconv.ParseInt(r.PathValue("check"), 10, 64)
+	id, err := pathID(r, "check")
 	if err != nil {
-		s.fail(w, r, ledger.ErrNotFound)
+		s.fail(w, r, err)
 		return
 	}
 	f, err := s.Ledger.EvidenceFile(r.Context(), id, r.PathValue("name"))

@@ -136,9 +136,9 @@ func (s *Server) created(w http.ResponseWriter, r *http.Request, f shixincheck.F
 }
 
 func (s *Server) loadFiling(r *http.Request) (filingView, []ledger.Row, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r, "id")
 	if err != nil {
-		return filingView{}, nil, ledger.ErrNotFound
+		return filingView{}, nil, err
 	}
 	f, err := s.Ledger.Filing(r.Context(), id)
 	if err != nil {

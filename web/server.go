@@ -568,3 +568,13 @@ func (s *Server) handleBatchAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, v)
 }
+
+// pathID reads the numeric id named name from the request's path; a path
+// that names no number names nothing: ledger.ErrNotFound.
+func pathID(r *http.Request, name string) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil {
+		return 0, ledger.ErrNotFound
+	}
+	return id, nil
+}

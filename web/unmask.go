@@ -5,16 +5,15 @@ import (
 	"strconv"
 
 	shixincheck "github.com/shixincheck/shixincheck"
-	"github.com/shixincheck/shixincheck/ledger"
 )
 
 // handleUnmask shows one candidate's full name and ID number to a clerk or
 // auditor who asks (POST /api/v1/candidates/{id}/unmask), after writing the
 // request to the audit trail. Pages and lists show them masked.
 func (s *Server) handleUnmask(w http.ResponseWriter, r *http.Request) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r, "id")
 	if err != nil {
-		s.fail(w, r, ledger.ErrNotFound)
+		s.fail(w, r, err)
 		return
 	}
 	c, err := s.Ledger.Candidate(r.Context(), id)
