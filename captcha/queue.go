@@ -194,13 +194,14 @@ func New(rdb redis.UniversalClient, cfg Config) *Queue {
 	}
 }
 
-func (q *Queue) pendingKey() string            { return q.prefix + "pending" }
-func (q *Queue) claimedKey() string            { return q.prefix + "claimed" }
-func (q *Queue) challengeKey(id string) string { return q.prefix + "c:" + id }
-func (q *Queue) answerKey(id string) string    { return q.prefix + "a:" + id }
-func (q *Queue) verKey(ver string) string      { return q.prefix + "v:" + ver }
-func (q *Queue) ownKey(op string) string       { return q.prefix + "o:" + op }
-func (q *Queue) awaitKey(op string) string     { return q.prefix + "x:" + op }
+func (q *Queue) pendingKey() string             { return q.prefix + "pending" }
+func (q *Queue) claimedKey() string             { return q.prefix + "claimed" }
+func (q *Queue) challengeKey(id string) string  { return q.prefix + "c:" + id }
+func (q *Queue) answerKey(id string) string     { return q.prefix + "a:" + id }
+func (q *Queue) verKey(ver string) string       { return q.prefix + "v:" + ver }
+func (q *Queue) ownKey(op string) string        { return q.prefix + "o:" + op }
+func (q *Queue) awaitKey(op string) string      { return q.prefix + "x:" + op }
+func (q *Queue) waitingKey(batch string) string { return q.prefix + "w:" + batch }
 
 // ttl is the lifetime of a challenge's keys.
 func (q *Queue) ttl() time.Duration { return q.wait + ttlMargin }
@@ -452,6 +453,9 @@ func (q *Queue) Solve(ctx context.Context, ch shixincheck.Challenge) (shixinchec
 		q.hooks.VerificationAsked(ch.Site)
 	}
 
+	if batch := shixincheck.BatchOf(ctx); batch != "" {
+		defer q.markWaiting(ctx, batch, id, expires)()
+	}
 	msg, err := q.await(ctx, id, expires, aff, start.Add(q.affinity))
 	if err != nil {
 		// The tab stopped waiting (its check ended): no round of this
@@ -978,6 +982,47 @@ func (q *Queue) Backlog(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("captcha: backlog: %w", err)
 	}
 	return n, nil
+}
+
+// markWaiting counts the challenge as its batch waiting for a person until
+// the returned function is called or the challenge expires: each entry is
+// scored by its expiry, so one left behind by a node that died stops
+// counting on its own, and the key goes with the last of them. Counting is
+// best effort: Redis failing here must not fail the check.
+func (q *Queue) markWaiting(ctx context.Context, batch, id string, expires time.Time) func() {
+	key := q.waitingKey(batch)
+	pipe := q.rdb.TxPipeline()
+	pipe.ZAdd(ctx, key, redis.Z{Score: float64(expires.UnixMilli()), Member: id})
+	// The key lives as long as its latest entry: never shortened (Redis 7).
+	at := expires.Add(time.Minute).UnixMilli()
+	pipe.Do(ctx, "PEXPIREAT", key, at, "NX")
+	pipe.Do(ctx, "PEXPIREAT", key, at, "GT")
+	if _, err := pipe.Exec(ctx); err != nil {
+		return func() {}
+	}
+	return func() { q.rdb.ZRem(context.WithoutCancel(ctx), key, id) }
+}
+
+// Waiting returns, for each batch ID, how many of its checks are waiting for
+// a person's answer to a captcha now.
+func (q *Queue) Waiting(ctx context.Context, batchIDs ...string) (map[string]int64, error) {
+	out := make(map[string]int64, len(batchIDs))
+	if len(batchIDs) == 0 {
+		return out, nil
+	}
+	now := strconv.FormatInt(time.Now().UnixMilli(), 10)
+	pipe := q.rdb.Pipeline()
+	counts := make([]*redis.IntCmd, len(batchIDs))
+	for i, b := range batchIDs {
+		counts[i] = pipe.ZCount(ctx, q.waitingKey(b), "("+now, "+inf")
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("captcha: waiting: %w", err)
+	}
+	for i, b := range batchIDs {
+		out[b] = counts[i].Val()
+	}
+	return out, nil
 }
 
 // str reads a string from a script's or HMGET's reply; "" when absent.

@@ -563,3 +563,60 @@ func TestLeaseEndRequeuesAtFront(t *testing.T) {
 		t.Fatalf("backlog = %d, want the other abandoned challenge", n)
 	}
 }
+
+func TestWaitingCountsPerBatch(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	q := newQueue(t, Config{})
+	waiting := func() map[string]int64 {
+		t.Helper()
+		w, err := q.Waiting(ctx, "b1", "b2", "b3")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	first := solveAsync(t, shixincheck.WithBatch(ctx, "b1"), q, shixincheck.Challenge{Site: "classic", Image: testPNG(t, 1)})
+	second := solveAsync(t, shixincheck.WithBatch(ctx, "b1"), q, shixincheck.Challenge{Site: "classic", Image: testPNG(t, 2)})
+	third := solveAsync(t, shixincheck.WithBatch(ctx, "b2"), q, shixincheck.Challenge{Site: "classic", Image: testPNG(t, 3)})
+	if w := waiting(); w["b1"] != 2 || w["b2"] != 1 || w["b3"] != 0 {
+		t.Fatalf("Waiting = %v; want b1:2 b2:1 b3:0", w)
+	}
+
+	// Taken by a person but not answered yet: still waiting for them.
+	p := next(t, q, time.Second)
+	if w := waiting(); w["b1"]+w["b2"] != 3 {
+		t.Fatalf("Waiting after Next = %v; want 3 in all", w)
+	}
+	if err := q.Answer(ctx, p.ID, "", "ab3d"); err != nil {
+		t.Fatal(err)
+	}
+	if r := result(t, first); r.err != nil {
+		t.Fatal(r.err)
+	}
+	if w := waiting(); w["b1"] != 1 || w["b2"] != 1 {
+		t.Fatalf("Waiting after the first answer = %v; want b1:1 b2:1", w)
+	}
+	for _, done := range []<-chan solveResult{second, third} {
+		p := next(t, q, time.Second)
+		if err := q.Answer(ctx, p.ID, "", "ab3d"); err != nil {
+			t.Fatal(err)
+		}
+		if r := result(t, done); r.err != nil {
+			t.Fatal(r.err)
+		}
+	}
+	if w := waiting(); w["b1"] != 0 || w["b2"] != 0 {
+		t.Fatalf("Waiting after every answer = %v; want none", w)
+	}
+
+	// An entry left by a node that died counts until its challenge expires.
+	q.markWaiting(ctx, "b3", "alive", time.Now().Add(time.Minute))
+	q.markWaiting(ctx, "b3", "gone", time.Now().Add(-time.Second))
+	if w := waiting(); w["b3"] != 1 {
+		t.Fatalf("Waiting with one expired entry = %v; want b3:1", w)
+	}
+	if ttl := q.rdb.PTTL(ctx, q.waitingKey("b3")).Val(); ttl < time.Minute {
+		t.Fatalf("waiting key TTL = %v; want the live entry's minute and more", ttl)
+	}
+}

@@ -139,7 +139,7 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	}
 
 	start := h.now()
-	res, err := h.Checker.Check(ctx, c.Name, c.IDNumber)
+	res, err := h.Checker.Check(shixincheck.WithBatch(ctx, c.BatchID), c.Name, c.IDNumber)
 	if h.Attempt != nil {
 		h.Attempt(res.Outcome(), err, h.now().Sub(start))
 	}

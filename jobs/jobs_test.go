@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -112,7 +113,12 @@ func handler(f fixture, c jobs.Checker) *jobs.Handler {
 
 func TestChecksGetTheirMeasures(t *testing.T) {
 	f := setup(t, "公职人员招录（聘）及考核", "优秀政协委员评选", "政协委员候选人推荐")
+	var mu sync.Mutex
+	var batches []string // the batch each check was marked with, for the captcha queue's count
 	site := checkerFunc(func(ctx context.Context, name, id string) (shixincheck.SiteResult, error) {
+		mu.Lock()
+		batches = append(batches, shixincheck.BatchOf(ctx))
+		mu.Unlock()
 		return shixincheck.SiteResult{Site: "classic", QueriedAt: time.Now(), TotalSize: 1,
 			Records: []shixincheck.Record{{Name: name, CardNum: "1101051949****002X", Match: shixincheck.MatchHit}}}, nil
 	})
@@ -120,6 +126,11 @@ func TestChecksGetTheirMeasures(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.run(t, handler(f, site), 3)
+	mu.Lock()
+	if len(batches) != 3 || slices.ContainsFunc(batches, func(b string) bool { return b != "b1" }) {
+		t.Errorf("checks ran under batches %q, want b1 three times", batches)
+	}
+	mu.Unlock()
 	entries, err := f.store.Entries(context.Background(), "b1")
 	if err != nil {
 		t.Fatal(err)
