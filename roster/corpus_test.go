@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,6 +17,8 @@ import (
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/encoding/unicode"
+
+	"github.com/shixincheck/shixincheck/rules"
 )
 
 // The corpus: awkward and bad files as clerks have them, committed under
@@ -33,11 +36,17 @@ const (
 )
 
 // corpusFile is one file of the corpus and the options it is read with.
+// Every file is read with the seed's rules resolving its items, as the
+// daemon reads it.
 type corpusFile struct {
 	name  string
 	runs  []Options // each is a section of the golden file; none means Options{}
 	build func(t *testing.T) []byte
 }
+
+// listedRows is how many people a section lists in full; of a longer list
+// it shows the first and the last.
+const listedRows = 20
 
 // withCheck completes 17 digits with their GB 11643 check digit.
 func withCheck(first17 string) string { return first17 + string(checkDigit(first17)) }
@@ -94,6 +103,7 @@ func corpus() []corpusFile {
 		})
 		merge(t, f, "Sheet1", "A1:E1", "A2:E2")
 	})
+	const batchItem = "公职人员招录（聘）及考核"
 	return []corpusFile{
 		{name: "gbk-title.csv", build: func(t *testing.T) []byte {
 			return encode(t, simplifiedchinese.GBK, "2026年公职人员招录资格审查人员名单,,,,\r\n"+
@@ -205,6 +215,23 @@ func corpus() []corpusFile {
 			"4,陈小明," + idA + ",评优评先\n" +
 			"5,陈　小明," + idA + ",公职人员招录\n" +
 			"6,李四," + idC + ",公职人员招录\n")},
+		// The same item written as an alias, the official name, with
+		// half-width brackets, or left empty under a batch of that item.
+		{name: "duplicate-items.csv", runs: []Options{{Item: batchItem}, {Item: batchItem, MergeDuplicates: true}}, build: text("姓名,身份证号,应用事项\n" +
+			"陈小明," + idA + ",公职人员招录（聘）及考核\n" +
+			"陈小明," + idA + ",公职人员招录\n" +
+			"李四," + idC + ",\n" +
+			"李四," + idC + ",公职人员招录资格审查\n" +
+			"王五," + idE + ",评优评先\n" +
+			"王五," + idE + ",向上推荐道德模范(楷模)、劳动模范及其他评优评先\n" +
+			"王五," + idE + ",优秀政协委员评选\n")},
+		// Unknown items are listed with every other problem; Attachment 1's
+		// line naming two items asks to choose one.
+		{name: "unknown-items.csv", runs: []Options{{Item: batchItem}}, build: text("姓名,身份证号,应用事项\n" +
+			"陈小明," + idA + ",向上推荐道德模范（楷模）、劳动模范及其他评优评先，优秀政协委员评选\n" +
+			"李四," + idC + ",买房\n" +
+			"王五,123,买房\n" +
+			"赵六," + idE + ",优秀政协委员评选\n")},
 		{name: "duplicate-other-name.csv", runs: []Options{{}, {MergeDuplicates: true}}, build: text("姓名,身份证号\n" +
 			"陈小明," + idA + "\n" +
 			"陈晓明," + idA + "\n" +
@@ -260,6 +287,19 @@ func corpus() []corpusFile {
 			return buf.Bytes()
 		}},
 		{name: "xlsx-renamed.csv", build: titleRows},
+		{name: "zip-bomb.xlsx", build: func(t *testing.T) []byte {
+			// A part that inflates 1000 times, with honest sizes.
+			zeros := make([]byte, 5<<20)
+			return withParts(t, genXLSX(t, 3), zipPart{name: "xl/media/zeros.bin", method: zip.Deflate, data: deflate(t, zeros),
+				size: uint64(len(zeros)), crc: uint64(crc32.ChecksumIEEE(zeros))})
+		}},
+		{name: "zip-bomb-lying.xlsx", build: func(t *testing.T) []byte {
+			// The zip directory declares 1000 bytes; the part inflates to 5 MB.
+			zeros := make([]byte, 5<<20)
+			return withParts(t, genXLSX(t, 3), zipPart{name: "xl/media/zeros.bin", method: zip.Deflate, data: deflate(t, zeros),
+				size: 1000, crc: uint64(crc32.ChecksumIEEE(zeros[:1000]))})
+		}},
+		{name: "10000-rows.xlsx", build: func(t *testing.T) []byte { return genXLSX(t, 10000) }},
 		{name: "not-a-workbook.xlsx", build: func(t *testing.T) []byte {
 			var buf bytes.Buffer
 			zw := zip.NewWriter(&buf)
@@ -302,7 +342,12 @@ func describe(res Result, err error) string {
 	if res.Sheet != "" {
 		fmt.Fprintf(&b, "sheet %s\n", res.Sheet)
 	}
-	for _, r := range res.Rows {
+	rows := res.Rows
+	if len(rows) > listedRows {
+		fmt.Fprintf(&b, "%d rows, the first and the last:\n", len(rows))
+		rows = []Row{rows[0], rows[len(rows)-1]}
+	}
+	for _, r := range rows {
 		b.WriteString(strings.TrimRight(fmt.Sprintf("row %d: %s %s %s", r.Line, r.Name, r.IDNumber, r.Item), " ") + "\n")
 	}
 	for _, m := range res.Merged {
@@ -319,13 +364,17 @@ func sectionTitle(name string, o Options) string {
 	if o.Sheet != "" {
 		title += fmt.Sprintf(" sheet=%q", o.Sheet)
 	}
+	if o.Item != "" {
+		title += fmt.Sprintf(" item=%q", o.Item)
+	}
 	return title
 }
 
 const goldenIntro = `# The outcome of reading each file of testdata/corpus (see corpus_test.go).
-# "== FILE [merge] [sheet=NAME]" starts a section; then either the people
-# read ("row LINE: NAME ID ITEM", "merged row N into row M") or every
-# problem, exactly as the clerk sees it.
+# "== FILE [merge] [sheet=NAME] [item=BATCH ITEM]" starts a section; then
+# either the people read ("row LINE: NAME ID ITEM", the item resolved by the
+# seed's rules; "merged row N into row M"; of more than 20 people the first
+# and the last) or every problem, exactly as the clerk sees it.
 `
 
 func TestCorpus(t *testing.T) {
@@ -344,6 +393,7 @@ func TestCorpus(t *testing.T) {
 		}
 	}
 	var sections []string
+	seed := rules.Default()
 	for _, c := range files {
 		data, err := os.ReadFile(filepath.Join(corpusDir, c.name))
 		if err != nil {
@@ -354,6 +404,7 @@ func TestCorpus(t *testing.T) {
 			runs = []Options{{}}
 		}
 		for _, o := range runs {
+			o.LookupItem = seed.Resolve
 			res, err := Read(bytes.NewReader(data), c.name, o)
 			sections = append(sections, sectionTitle(c.name, o)+"\n"+describe(res, err))
 		}

@@ -23,9 +23,9 @@ type table struct {
 	rows   []sheetRow // non-blank rows in order; areas merged downwards filled in
 	merges []area     // merged areas of a worksheet
 	// typed says the format types its cells (xlsx); numberIDs then holds
-	// the lines whose ID cell is stored as a number.
+	// the lines whose ID cell is stored as a number, with its raw value.
 	typed     bool
-	numberIDs map[int]bool
+	numberIDs map[int]string
 }
 
 // sheetRow is one non-blank row as text cells.

@@ -8,16 +8,18 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/shixincheck/shixincheck"
 )
 
 // nameDot is the interpunct of minority and transliterated foreign names
 // (阿沛·阿旺晋美), the form the court site stores.
-const nameDot = '·'
+const nameDot = shixincheck.MiddleDot
 
 // NormalizeName returns a name as the court site writes it, or an error whose
 // text is a plain Chinese sentence for a clerk. Spaces are collapsed, and
 // dropped next to Chinese characters (clerks pad two-character names to line
-// them up: 王　五); middle-dot look-alikes become '·'.
+// them up: 王　五); middle-dot look-alikes (shixincheck.MiddleDots) become '·'.
 func NormalizeName(s string) (string, error) {
 	rs := collapseSpaces(norm.NFC.String(s))
 	rs = dropSpacesNearHan(rs)
@@ -57,7 +59,7 @@ func collapseSpaces(s string) []rune {
 			space = false
 		}
 		switch {
-		case isDot(r):
+		case shixincheck.IsMiddleDot(r):
 			r = nameDot
 		case r >= '！' && r <= '～': // full-width ASCII block
 			r = r - '！' + '!'
@@ -82,15 +84,6 @@ func dropSpacesNearHan(rs []rune) []rune {
 }
 
 func hanOrDot(r rune) bool { return r == nameDot || unicode.Is(unicode.Han, r) }
-
-// isDot reports the characters clerks and input methods use for '·'.
-func isDot(r rune) bool {
-	switch r {
-	case '\u00B7', '\u30FB', '\u2022', '\u2027', '\u2219', '\uFF0E', '\uFF65', '\u22C5':
-		return true
-	}
-	return false
-}
 
 // isSpace reports white space, including the full-width space, NBSP and the
 // invisible characters that come along when text is pasted from web pages.

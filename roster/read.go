@@ -8,6 +8,7 @@ package roster
 import (
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -36,7 +37,7 @@ const (
 	msgBadExt          = "只能读取 Excel 工作簿（.xlsx）、.csv 文件或制表符分隔的 .txt 文件：请在 Excel 中“另存为”Excel 工作簿（.xlsx）后重新上传"
 	msgNotWorkbook     = "这个文件不是 Excel 工作簿（可能是 WPS、Numbers 或其他软件的格式）：请在 Excel 中“另存为”Excel 工作簿（.xlsx）后重新上传"
 	msgEncrypted       = "这个 Excel 文件设置了打开密码，无法读取：请在 Excel 中取消密码（“文件”→“信息”→“保护工作簿”→“用密码进行加密”，清空密码）后重新上传"
-	msgTooBig          = "文件超过20MB：请拆分成几个文件分别上传"
+	msgTooBig          = MsgTooBig
 	msgTooManyRows     = "人数超过20000人：请拆分成几个文件分别上传"
 	msgZipBomb         = "这个 .xlsx 文件解压后超过100MB或压缩比异常，无法安全读取：请删除多余的工作表、图片和格式，重新“另存为”.xlsx，或拆分成几个文件上传"
 	msgTooManyMerges   = "工作表中的合并单元格超过5000个：请取消合并单元格后重新上传"
@@ -50,11 +51,16 @@ const (
 	msgNoName          = "未找到姓名列：表头中应有“姓名”“名字”“被核查人”或“查询对象”之一"
 	msgNoID            = "未找到身份证号列：表头中应有“身份证号”“身份证号码”“公民身份号码”“证件号码”或“身份证”之一"
 	msgIDIsNumber      = "身份证号被 Excel 存成了数字：Excel 的数字只保留15位，第15位以后会变成0，还可能显示成4.20202E+17这样的科学计数法，号码已经无法还原。请选中身份证号这一列，把单元格格式设置为文本格式，再重新录入身份证号"
+	msgOldIDIsNumber   = "身份证号被 Excel 存成了数字：这个15位的旧号码没有受损，但数字格式的身份证号列会让18位号码丢失第15位以后的数字。请选中身份证号这一列，把单元格格式设置为文本格式，再重新录入身份证号"
 	msgIDEnds000       = "身份证号末三位是000，可能已被 Excel 当作数字而丢失了后几位：请把身份证号这一列设置为文本格式，再重新录入身份证号；如果末三位确实是000，请改用 .xlsx 文件上传"
 	msgDuplicate       = "与第%d行重复（同一人、同一应用事项只需核查一次）：请删除重复的行，或在上传时选择“合并重复人员”"
 	msgSameIDOtherName = "与第%d行的身份证号相同但姓名不同：请核对哪一行录错"
 	msgExampleRow      = "这是模板中的示例行：请删除此行后再上传"
 )
+
+// MsgTooBig is the message for a file over MaxFileBytes, also given when
+// the upload request as a whole is over its limit.
+const MsgTooBig = "文件超过20MB：请拆分成几个文件分别上传"
 
 // The template's example row (workbook.Template) is known by its 备注,
 // which starts with exampleMark, or by its made-up ID.
@@ -72,6 +78,30 @@ type Options struct {
 	// (same ID number and name) for the same item and drops the later ones,
 	// listing them in Result.Merged, instead of reporting them as problems.
 	MergeDuplicates bool
+	// Item is the batch's 应用事项 (its official name): the item of rows
+	// whose 应用事项 cell is empty or absent.
+	Item string
+	// LookupItem resolves a row's 应用事项 as written (an alias, full-width
+	// brackets) to the item's official name; for a text naming no item it
+	// returns ok false and the message for the clerk. Nil keeps the text
+	// as written.
+	LookupItem func(text string) (name, problem string, ok bool)
+}
+
+// item resolves the 应用事项 cell of a row: Options.Item when empty.
+func (o Options) item(cell string) (name, problem string) {
+	text := trimSpace(cell)
+	switch {
+	case text == "":
+		return o.Item, ""
+	case o.LookupItem == nil:
+		return text, ""
+	}
+	name, problem, ok := o.LookupItem(text)
+	if !ok {
+		return "", problem
+	}
+	return name, ""
 }
 
 // Result is a file read without problems.
@@ -92,7 +122,7 @@ type Row struct {
 	Line     int    // row number as the clerk sees it in Excel or the file (1-based, header counted)
 	Name     string // normalised by NormalizeName
 	IDNumber string // normalised by NormalizeID: 18 characters, upper-case X
-	Item     string // 应用事项 of this row when the file has that column, else ""
+	Item     string // 应用事项 of this row, resolved by Options.LookupItem; Options.Item when the row names none
 }
 
 // Problem is one thing wrong with an uploaded file.
@@ -183,17 +213,28 @@ func validate(t *table, h header, opts Options) (Result, Problems) {
 			add(r.line, fieldID, msgExampleRow)
 			continue
 		}
-		row := Row{Line: r.line, Item: trimSpace(r.cell(h.cols[fieldItem]))}
-		var nameErr, idErr error
+		// Every problem of the row, in the order of its columns.
+		row := Row{Line: r.line}
+		var nameErr error
 		if row.Name, nameErr = NormalizeName(name); nameErr != nil {
 			add(r.line, fieldName, nameErr.Error())
 		}
-		if msg := damagedID(id, t.typed, t.numberIDs[r.line]); msg != "" {
-			add(r.line, fieldID, msg)
-			continue
+		idMsg := damagedID(id, t.typed, t.numberIDs[r.line])
+		if idMsg == "" {
+			if norm, err := NormalizeID(id); err != nil {
+				idMsg = err.Error()
+			} else {
+				row.IDNumber = norm
+			}
 		}
-		if row.IDNumber, idErr = NormalizeID(id); idErr != nil {
-			add(r.line, fieldID, idErr.Error())
+		if idMsg != "" {
+			add(r.line, fieldID, idMsg)
+		}
+		var itemMsg string
+		if row.Item, itemMsg = opts.item(r.cell(h.cols[fieldItem])); itemMsg != "" {
+			add(r.line, fieldItem, itemMsg)
+		}
+		if idMsg != "" || itemMsg != "" {
 			continue
 		}
 		if first, ok := byID[row.IDNumber]; ok && nameErr == nil && first.Name != "" && !strings.EqualFold(first.Name, row.Name) {
@@ -202,6 +243,8 @@ func validate(t *table, h header, opts Options) (Result, Problems) {
 		} else if !ok {
 			byID[row.IDNumber] = row
 		}
+		// The same person for the same item, as resolved: an alias and the
+		// official name, or an empty cell and the batch's item, are one item.
 		key := row.IDNumber + "\x00" + foldLabel(row.Item)
 		if first, dup := byKey[key]; dup {
 			if opts.MergeDuplicates {
@@ -235,10 +278,15 @@ func textID(s string) string {
 
 // damagedID returns the message for an ID that Excel has turned into a
 // number, "" otherwise. typed says the format types its cells (xlsx), and
-// numberCell that this cell is typed as a number; without types (text),
-// scientific notation and a 000 ending give it away.
-func damagedID(id string, typed, numberCell bool) string {
-	if numberCell {
+// number is the raw value of a cell typed as a number ("" for text);
+// without types (text), scientific notation and a 000 ending give it away.
+func damagedID(id string, typed bool, number string) string {
+	if number != "" {
+		// A number of 15 digits is exact in Excel: an old ID, undamaged,
+		// in a column that damages 18-digit ones.
+		if v, err := strconv.ParseFloat(strings.TrimSpace(number), 64); err == nil && v >= 1e14 && v < 1e15 && v == math.Trunc(v) {
+			return msgOldIDIsNumber
+		}
 		return msgIDIsNumber
 	}
 	s := foldID(id)

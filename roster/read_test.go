@@ -116,21 +116,42 @@ func TestReadXLSXNumericID(t *testing.T) {
 		if err := f.SetCellValue("Sheet1", "B2", 4.20202198001011e17); err != nil {
 			t.Fatal(err)
 		}
-		// A 15-digit old ID survives as a number, but the column is still wrong.
+		// A 15-digit old ID survives as a number, but the column is still
+		// wrong; shown in scientific notation it is still 15 digits.
 		if err := f.SetCellValue("Sheet1", "B3", 420202800101123); err != nil {
 			t.Fatal(err)
+		}
+		setRows(t, f, "Sheet1", [][]string{4: {"王五"}, 5: {"赵六"}})
+		sci, err := f.NewStyle(&excelize.Style{NumFmt: 11}) // 0.00E+00
+		if err != nil {
+			t.Fatal(err)
+		}
+		for ref, v := range map[string]any{"B5": 110105491231002, "B6": 42020280010112} { // 15 and 14 digits
+			if err := f.SetCellValue("Sheet1", ref, v); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.SetCellStyle("Sheet1", ref, ref, sci); err != nil {
+				t.Fatal(err)
+			}
 		}
 	})
 	_, err := Read(bytes.NewReader(data), "a.xlsx", Options{})
 	want := Problems{
 		{Sheet: "Sheet1", Row: 2, Field: "身份证号", Message: msgIDIsNumber},
-		{Sheet: "Sheet1", Row: 3, Field: "身份证号", Message: msgIDIsNumber},
+		{Sheet: "Sheet1", Row: 3, Field: "身份证号", Message: msgOldIDIsNumber},
+		{Sheet: "Sheet1", Row: 5, Field: "身份证号", Message: msgOldIDIsNumber},
+		{Sheet: "Sheet1", Row: 6, Field: "身份证号", Message: msgIDIsNumber},
 	}
 	if got := problemsOf(t, err); !reflect.DeepEqual(got, want) {
 		t.Errorf("problems = %+v\nwant %+v", got, want)
 	}
-	if !strings.Contains(msgIDIsNumber, "设置为文本格式") || !strings.Contains(msgIDEnds000, "设置为文本格式") || !strings.Contains(msgIDIsNumber, "15位") {
-		t.Error("number messages must tell the clerk to format the column as text")
+	for _, msg := range []string{msgIDIsNumber, msgOldIDIsNumber, msgIDEnds000} {
+		if !strings.Contains(msg, "设置为文本格式") {
+			t.Errorf("%q does not tell the clerk to format the column as text", msg)
+		}
+	}
+	if !strings.Contains(msgIDIsNumber, "无法还原") || strings.Contains(msgOldIDIsNumber, "无法还原") || !strings.Contains(msgOldIDIsNumber, "15位的旧号码没有受损") {
+		t.Error("only an 18-digit number has lost digits")
 	}
 }
 

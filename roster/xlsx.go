@@ -140,7 +140,7 @@ func readSheet(f *excelize.File, name string) (*table, Problems) {
 // 15 significant digits of a number, so such an ID is damaged whatever it
 // looks like now.
 func markNumbers(f *excelize.File, t *table, h header) error {
-	t.numberIDs = map[int]bool{}
+	t.numberIDs = map[int]string{}
 	col := h.cols[fieldID]
 	for _, r := range t.rows[h.next:] {
 		if textID(r.cell(col)) == "" {
@@ -156,7 +156,11 @@ func markNumbers(f *excelize.File, t *table, h header) error {
 		}
 		// No type attribute is a number too, Excel's default.
 		if typ == excelize.CellTypeNumber || typ == excelize.CellTypeUnset {
-			t.numberIDs[r.line] = true
+			raw, err := f.GetCellValue(t.sheet, ref, excelize.Options{RawCellValue: true})
+			if err != nil {
+				return err
+			}
+			t.numberIDs[r.line] = raw
 		}
 	}
 	return nil

@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/shixincheck/shixincheck"
+	"github.com/shixincheck/shixincheck/workdays"
 )
 
 // CalendarDay corrects one day of the working-day calendar: a day off, or a
@@ -255,6 +256,7 @@ func (p *parser) calendar(n *yaml.Node) ([]CalendarDay, []int, error) {
 		return nil, nil, err
 	}
 	var days []CalendarDay
+	var dayNodes []*yaml.Node
 	if dn, ok := m.values["days"]; ok {
 		list, err := p.list(dn, "", "calendar.days")
 		if err != nil {
@@ -271,6 +273,7 @@ func (p *parser) calendar(n *yaml.Node) ([]CalendarDay, []int, error) {
 			}
 			first[d.Date] = n.Line
 			days = append(days, d)
+			dayNodes = append(dayNodes, n)
 		}
 	}
 	var years []int
@@ -294,6 +297,21 @@ func (p *parser) calendar(n *yaml.Node) ([]CalendarDay, []int, error) {
 			}
 			seen[y] = true
 			years = append(years, y)
+		}
+	}
+	// The calendar refuses a day in a year it does not know (its notice
+	// would be half entered): refuse it here, with its line.
+	if len(days) > 0 {
+		cal, err := workdays.New(nil, years)
+		if err != nil {
+			return nil, nil, p.errorf(m.node, "calendar: %v", err)
+		}
+		known := cal.KnownYears()
+		for i, d := range days {
+			y, _ := strconv.Atoi(d.Date[:4])
+			if !slices.Contains(known, y) {
+				return nil, nil, p.errorf(dayNodes[i], "calendar: date %s is in %d, a year the calendar does not know: add %d to calendar.known_years and enter that year's whole notice", d.Date, y, y)
+			}
 		}
 	}
 	return days, years, nil

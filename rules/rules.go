@@ -73,6 +73,39 @@ func (r *Rules) Lookup(name string) (Item, bool) {
 	return Item{}, false
 }
 
+// Resolve is Lookup for intake (roster.Options.LookupItem): the official
+// name of the item text names, or ok false and the message for the clerk.
+func (r *Rules) Resolve(text string) (name, problem string, ok bool) {
+	if it, found := r.Lookup(text); found {
+		return it.Name, "", true
+	}
+	return "", r.UnknownItem(text), false
+}
+
+// UnknownItem is the message, for a clerk, about an item Lookup does not
+// find. A text naming several items at once gets those items to choose
+// from: Attachment 1 lists "向上推荐道德模范（楷模）、劳动模范及其他评优评先，
+// 优秀政协委员评选" as one line, but their measures differ, so they are two
+// items here. Any other text gets the list of items.
+func (r *Rules) UnknownItem(name string) string {
+	key := fold(name)
+	var named []string
+	for _, it := range r.Items {
+		for _, n := range append([]string{it.Name}, it.Aliases...) {
+			if f := fold(n); f != "" && strings.Contains(key, f) {
+				named = append(named, "“"+it.Name+"”")
+				break
+			}
+		}
+	}
+	if len(named) >= 2 {
+		choices := strings.Join(named[:len(named)-1], "、") + "或" + named[len(named)-1]
+		return fmt.Sprintf("“%s”包含%d个应用事项，每行只能填写一个：请改为%s（同一人要核查其中几项的，每项填写一行）",
+			strings.TrimSpace(name), len(named), choices)
+	}
+	return "未知的应用事项：" + strings.TrimSpace(name) + "（可选：" + strings.Join(r.Names(), "；") + "）"
+}
+
 // Measure returns the measure for an outcome of a check for item. Only a
 // listed or clear outcome gets an automatic measure: a check that needs
 // review or failed gets the item's Unchecked measure, NeedsPerson by default.

@@ -136,3 +136,40 @@ func TestDepartments(t *testing.T) {
 		t.Errorf("ItemsOf(办公室) = %q", got)
 	}
 }
+
+// TestUnknownItemMessages: the seed's Attachment 1 line that holds two of
+// the items gets a message naming both; any other unknown text gets the list.
+func TestUnknownItemMessages(t *testing.T) {
+	r := Default()
+	literal := "向上推荐道德模范（楷模）、劳动模范及其他评优评先，优秀政协委员评选"
+	if _, ok := r.Lookup(literal); ok {
+		t.Fatalf("Lookup found an item for the two items' line %q", literal)
+	}
+	want := "“向上推荐道德模范（楷模）、劳动模范及其他评优评先，优秀政协委员评选”包含2个应用事项，每行只能填写一个：" +
+		"请改为“向上推荐道德模范（楷模）、劳动模范及其他评优评先”或“优秀政协委员评选”（同一人要核查其中几项的，每项填写一行）"
+	if got := r.UnknownItem(literal); got != want {
+		t.Errorf("UnknownItem(literal) = %q\nwant %q", got, want)
+	}
+	// Half-width brackets and a space, as typed by hand: the same answer.
+	if got := r.UnknownItem("向上推荐道德模范(楷模)、劳动模范及其他评优评先, 优秀政协委员评选"); !strings.Contains(got, "请改为“向上推荐道德模范（楷模）、劳动模范及其他评优评先”或“优秀政协委员评选”") {
+		t.Errorf("UnknownItem(half-width) = %q", got)
+	}
+	want = "未知的应用事项：买房（可选：公职人员招录（聘）及考核；向上推荐道德模范（楷模）、劳动模范及其他评优评先；优秀政协委员评选；政协委员候选人推荐）"
+	if got := r.UnknownItem(" 买房 "); got != want {
+		t.Errorf("UnknownItem(买房) = %q\nwant %q", got, want)
+	}
+	// One item's name inside other text names one item: the list.
+	if got := r.UnknownItem("2026年优秀政协委员评选"); !strings.HasPrefix(got, "未知的应用事项：2026年优秀政协委员评选（可选：") {
+		t.Errorf("UnknownItem(one item inside) = %q", got)
+	}
+}
+
+func TestResolve(t *testing.T) {
+	r := Default()
+	if name, problem, ok := r.Resolve("公职人员招录"); !ok || name != "公职人员招录（聘）及考核" || problem != "" {
+		t.Errorf("Resolve(alias) = %q, %q, %v", name, problem, ok)
+	}
+	if name, problem, ok := r.Resolve("买房"); ok || name != "" || problem != r.UnknownItem("买房") {
+		t.Errorf("Resolve(unknown) = %q, %q, %v", name, problem, ok)
+	}
+}

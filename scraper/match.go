@@ -42,25 +42,24 @@ func sameName(a, b string) bool {
 	return na != "" && na == normaliseName(b)
 }
 
-// middleDots are characters written in place of the middle dot of names
-// such as 艾力·买买提 (after NFKC, which already folds ･ and ．).
-var middleDots = map[rune]bool{
-	'\u00B7': true, '\u0387': true, '\u2022': true, '\u2027': true, '\u2219': true,
-	'\u22C5': true, '\u30FB': true, '\u2E31': true, '\u318D': true, '\u16EB': true,
-	'\u1427': true, '.': true,
-}
-
 // normaliseName folds full-width forms (NFKC), drops all spaces and
-// invisible characters, maps middle-dot look-alikes to U+00B7 and folds case.
+// invisible characters, maps middle-dot look-alikes (the list intake uses,
+// shixincheck.MiddleDots) to U+00B7 and folds case.
 func normaliseName(s string) string {
-	s = norm.NFKC.String(s)
+	// Dots first: NFKC would turn some look-alikes (ㆍ) into other letters.
+	s = norm.NFKC.String(strings.Map(func(r rune) rune {
+		if shixincheck.IsMiddleDot(r) {
+			return shixincheck.MiddleDot
+		}
+		return r
+	}, s))
 	var b strings.Builder
 	for _, r := range s {
 		switch {
 		case unicode.IsSpace(r), unicode.Is(unicode.Cf, r):
 			continue
-		case middleDots[r]:
-			b.WriteRune('\u00B7')
+		case shixincheck.IsMiddleDot(r):
+			b.WriteRune(shixincheck.MiddleDot)
 		default:
 			b.WriteRune(unicode.ToUpper(r))
 		}

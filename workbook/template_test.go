@@ -180,3 +180,23 @@ func TestTemplateRowsMatchReader(t *testing.T) {
 		t.Errorf("template covers %d rows, the reader takes %d", templateRows, roster.MaxRows)
 	}
 }
+
+// TestTemplateRemarkInstruction: the instructions say what the reader does
+// with 备注: read for nothing but a leading 示例, which refuses the row.
+func TestTemplateRemarkInstruction(t *testing.T) {
+	line := ""
+	for _, l := range instructions {
+		if strings.Contains(l, "备注：") {
+			line = l
+		}
+	}
+	if !strings.Contains(line, "不要以“示例”二字开头") || strings.Contains(line, "不读取") {
+		t.Errorf("备注 instruction %q does not warn about 示例", line)
+	}
+	people := [][]string{{"1", "陈小明", "420202198001011237", "", "示例以外的补报"}}
+	_, err := roster.Read(bytes.NewReader(fillTemplate(t, true, people)), "名单.xlsx", roster.Options{})
+	want := roster.Problems{{Sheet: "名单", Row: 2, Field: "备注", Message: "这是模板中的示例行：请删除此行后再上传"}}
+	if p, ok := err.(roster.Problems); !ok || !reflect.DeepEqual(p, want) {
+		t.Errorf("a person whose 备注 starts with 示例: %v, want %+v", err, want)
+	}
+}
