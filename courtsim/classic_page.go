@@ -9,7 +9,8 @@ type classicIndexData struct {
 }
 
 // classicIndexTemplate is the search page /shixin/. Its ids, names and
-// texts are the contract with the scraper; all script is in search.js.
+// texts are the contract with the scraper; all script is in search.js. The
+// province select has only a name: the site note knows it by name only.
 var classicIndexTemplate = template.Must(template.New("shixin").Parse(`<!DOCTYPE html>
 <html lang="zh-CN">
 <head>
@@ -47,7 +48,7 @@ body { font-family: "Microsoft YaHei", sans-serif; margin: 0; background: #f4f4f
 <div class="container">
   <div class="row"><label for="pName">被执行人姓名/名称：</label><input type="text" id="pName" name="pName" autocomplete="off"></div>
   <div class="row"><label for="pCardNum">身份证号码/组织机构代码：</label><input type="text" id="pCardNum" name="pCardNum" autocomplete="off"></div>
-  <div class="row"><label for="pProvince">执行法院范围：</label><select id="pProvince" name="pProvince">
+  <div class="row"><label>执行法院范围：</label><select name="pProvince">
     <option value="0" selected>全部</option>
 {{- range .Provinces}}
     <option value="{{.Code}}">{{.Name}}</option>
@@ -144,7 +145,7 @@ const classicSearchJS = `(function () {
     var body = encodeForm({
       pName: $('pName').value,
       pCardNum: $('pCardNum').value,
-      pProvince: $('pProvince').value,
+      pProvince: document.querySelector('select[name="pProvince"]').value,
       pCode: $('yzm').value,
       captchaId: $('captchaId').value,
       currentPage: page

@@ -28,7 +28,7 @@ func TestSearchPageElements(t *testing.T) {
 			`id="pName" name="pName"`,
 			`id="pCardNum" name="pCardNum"`,
 			`身份证号码/组织机构代码`,
-			`<select id="pProvince" name="pProvince">`,
+			`<select name="pProvince">`,
 			`<option value="0" selected>全部</option>`,
 			`<option value="11">北京</option>`,
 			`<option value="42">湖北</option>`,
@@ -50,6 +50,9 @@ func TestSearchPageElements(t *testing.T) {
 			if !strings.Contains(a.Body, want) {
 				t.Errorf("%s lacks %s", path, want)
 			}
+		}
+		if strings.Contains(a.Body, `id="pProvince"`) {
+			t.Errorf("%s: the province select has an id; the real page is known only by its name", path)
 		}
 		if n := strings.Count(a.Body, "<option "); n != 32 {
 			t.Errorf("%s: %d province options, want 全部 + 31", path, n)

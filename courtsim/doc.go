@@ -9,7 +9,8 @@
 //
 // Faithful to /work/shared/zxgk-site.md (section "classic"):
 //   - the search page at /shixin/ and /shixin/index_form.do with #pName, #pCardNum,
-//     pProvince (0 = 全部), #yzm sent as pCode, hidden #captchaId of 32 [0-9A-Za-z],
+//     the select named pProvince (no id: the note knows only its name; 0 = 全部),
+//     #yzm sent as pCode, hidden #captchaId of 32 [0-9A-Za-z],
 //     #captchaImg with src /shixin/captchaNew.do?captchaId=<id>&random=<Math.random()>,
 //     button.btn-zxgk 查询, the #frameImg overlay over the button, #result-block,
 //     #result-thead, #tbody-result, #show with #partyDetail and the real detail labels;
@@ -59,8 +60,10 @@
 //     county (黄石市西塞山区人民法院, case code 鄂0203 from the county code) or the
 //     intermediate court of its city (鄂02); case numbers (2019)鄂0203执123号 with the
 //     year of regDate; regDate 2014 to mid-2026, publishDate 7-120 days later;
-//   - faults (waf, busy, garbage, slow, bad_json) queue in order and hit only pages the
-//     site has; a fault other than slow answers without touching the captcha;
+//   - faults (waf, busy, garbage, slow, bad_json, render_mismatch) queue in order and
+//     hit only pages the site has; a fault other than slow answers without touching
+//     the captcha; render_mismatch serves a search.js that shows one result row fewer
+//     than the answer has (the page and the network disagree);
 //   - Config.Latency delays every site answer.
 //
 // # Gkw

@@ -3,6 +3,7 @@ package courtsim
 import (
 	"net/http"
 	"path"
+	"strings"
 	"sync"
 	"time"
 )
@@ -10,10 +11,13 @@ import (
 // Fault makes the next Count requests to Path misbehave.
 // Modes: "waf" (412 challenge even with the cookie), "busy" (the site's
 // overload page), "garbage" (an unrecognised HTML page), "slow" (wait Delay,
-// then answer normally), "bad_json" (truncated JSON). Path is the last path
-// element or "" for any: classic "searchSX.do", "captchaNew.do",
-// "disDetailNew"; gkw "searchZhcx", "searchSX", "detailZhcx", "captcha"
-// (a new challenge), "check" (a captcha check).
+// then answer normally), "bad_json" (truncated JSON), "render_mismatch" (the
+// classic page's script search.js, changed to show one row fewer than the
+// answer it got: a page that disagrees with the network; the fault does
+// nothing on any other path). Path is the last path element or "" for any:
+// classic "searchSX.do", "captchaNew.do", "disDetailNew", "search.js"; gkw
+// "searchZhcx", "searchSX", "detailZhcx", "captcha" (a new challenge),
+// "check" (a captcha check).
 type Fault struct {
 	Mode  string
 	Path  string
@@ -22,7 +26,7 @@ type Fault struct {
 }
 
 // faultModes are the modes a Fault may have.
-var faultModes = map[string]bool{"waf": true, "busy": true, "garbage": true, "slow": true, "bad_json": true}
+var faultModes = map[string]bool{"waf": true, "busy": true, "garbage": true, "slow": true, "bad_json": true, "render_mismatch": true}
 
 // faultQueue holds pending faults in the order they were injected.
 type faultQueue struct {
@@ -69,6 +73,11 @@ const garbagePage = `<!DOCTYPE html>
 <body><h1>系统维护中</h1><p>本栏目正在升级，敬请期待。</p></body></html>
 `
 
+// mismatchSearchJS is the classic search.js showing every result row but
+// the first.
+var mismatchSearchJS = strings.Replace(classicSearchJS,
+	"for (var i = 0; i < data.result.length; i++) {", "for (var i = 1; i < data.result.length; i++) {", 1)
+
 // badJSON is an answer cut short in the middle.
 const badJSON = `[{"currentPage":1,"pageSize":10,"totalPage":2,"totalSize":13,"result":[{"id":"7`
 
@@ -84,6 +93,11 @@ func (s *Sim) serveFault(w http.ResponseWriter, r *http.Request, f Fault) bool {
 		writeText(w, http.StatusOK, "text/html; charset=utf-8", garbagePage)
 	case "bad_json":
 		writeText(w, http.StatusOK, "application/json;charset=UTF-8", badJSON)
+	case "render_mismatch":
+		if r.URL.Path != "/shixin/js/search.js" {
+			return false
+		}
+		writeText(w, http.StatusOK, "application/javascript; charset=utf-8", mismatchSearchJS)
 	case "slow":
 		if !sleepCtx(r, f.Delay) {
 			return true // client gone

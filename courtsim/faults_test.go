@@ -79,6 +79,19 @@ func TestFaults(t *testing.T) {
 		decodeSearch(t, s.search(id, code, "王", 1))
 	})
 
+	t.Run("render_mismatch", func(t *testing.T) {
+		if mismatchSearchJS == classicSearchJS {
+			t.Fatal("the changed search.js is the same as the real one")
+		}
+		injectHTTP("mode=render_mismatch&path=search.js")
+		if a := s.get("/shixin/js/search.js"); a.Body != mismatchSearchJS {
+			t.Errorf("render_mismatch served the real script")
+		}
+		if a := s.get("/shixin/js/search.js"); a.Body != classicSearchJS {
+			t.Errorf("after the fault: not the real script")
+		}
+	})
+
 	t.Run("slow", func(t *testing.T) {
 		injectHTTP("mode=slow&path=any&delay=300ms")
 		start := time.Now()

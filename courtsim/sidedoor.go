@@ -70,7 +70,7 @@ func parseFault(r *http.Request) (Fault, error) {
 	q := r.URL.Query()
 	f := Fault{Mode: q.Get("mode"), Path: q.Get("path"), Count: 1}
 	if !faultModes[f.Mode] {
-		return f, fmt.Errorf("mode: want waf, busy, garbage, slow or bad_json, got %q", f.Mode)
+		return f, fmt.Errorf("mode: want waf, busy, garbage, slow, bad_json or render_mismatch, got %q", f.Mode)
 	}
 	if f.Path == "any" {
 		f.Path = ""

@@ -61,13 +61,18 @@ func launchBrowser(ctx context.Context, bin, profileDir string, timeout time.Dur
 		Set("disable-breakpad").
 		Set("no-first-run").
 		Set("no-default-browser-check").
-		// Small: no extensions, audio or GPU; the GPU thread and all tabs'
-		// pages in shared processes; no WebUI omnibox popups (a renderer each).
+		// Small: no extensions, audio or GPU, not even a software one; the GPU
+		// thread, the network service and all tabs' pages in shared
+		// processes; no WebUI omnibox popups (a renderer each). The network
+		// service in the browser process saves a process of about 100 MB
+		// RSS (20 MB PSS); it runs outside the namespace sandbox either way.
 		Set("disable-extensions").
 		Set("mute-audio").
 		Set("disable-gpu").
+		Set("disable-software-rasterizer").
 		Set("in-process-gpu").
 		Set("renderer-process-limit", "1").
+		Append("enable-features", "NetworkServiceInProcess2").
 		Append("disable-features", "Translate", "MediaRouter", "OptimizationHints",
 			"AutofillServerCommunication", "WebUIOmniboxPopup", "WebUIOmniboxAimPopup").
 		Set("window-size", "1280,900")

@@ -249,7 +249,7 @@ func TestCheckResumesAfterExpiry(t *testing.T) {
 // and the site's verdict on it (a garbage and a slow first list page): each
 // such answer is reported abandoned, once, and never used again.
 func TestCaptchaAbandonedWithoutVerdict(t *testing.T) {
-	// The step timeout leaves room for a PDF print on a loaded machine; the
+	// The step timeout leaves room for a slow step on a loaded machine; the
 	// slow fault takes well past it.
 	e := newEnv(t, simConfig(), Config{Tabs: 1, StepTimeout: 4 * time.Second})
 	ctx := context.Background()

@@ -24,7 +24,7 @@ type classic struct {
 	site       classicProfile
 	base       string
 	step       time.Duration // budget of one step
-	pace       time.Duration // least time between two searches in a tab
+	pace       pacing        // gaps between the tab's requests
 	maxRefused int           // refused captcha answers before a check gives up
 	solver     Solver
 }
@@ -123,10 +123,15 @@ const renderedScript = `(s, v) => new Promise((resolve) => {
 })`
 
 // fetchScript sends requests one after the other, as the page's own script
-// would, reading each body; it stops after a failure or a refusal.
-const fetchScript = `async (reqs, stop, ms) => {
+// would, reading each body, gap ms after the last answer; it stops after a
+// failure or a refusal.
+const fetchScript = `async (reqs, stop, ms, gap) => {
 	const out = [];
+	let last = 0;
 	for (const r of reqs) {
+		while (last && performance.now() < last + gap) {
+			await new Promise((ok) => setTimeout(ok, last + gap - performance.now()));
+		}
 		const ctl = new AbortController();
 		const timer = setTimeout(() => ctl.abort(), ms);
 		try {
@@ -140,6 +145,7 @@ const fetchScript = `async (reqs, stop, ms) => {
 			break;
 		} finally {
 			clearTimeout(timer);
+			last = performance.now();
 		}
 	}
 	return out;
@@ -358,7 +364,7 @@ func (c *classic) read(ctx context.Context, t *tab, r *run) (answer, error) {
 	}
 	r.pages[1] = first.items
 	// Only the first page is shown; further pages and details are read by fetch.
-	if err := keepPrint(ctx, t.page, r, c.step, "list-1.pdf"); err != nil {
+	if err := keepPage(ctx, t.page, r, c.step, "list-1"); err != nil {
 		return answer{}, err
 	}
 	var reqs []fetchRequest
@@ -433,8 +439,8 @@ func checkRows(items []listItem, totalSize int) error {
 // firstPage fills the form, clicks 查询 and reads the answer from the
 // network, then checks that the page shows the same.
 func (c *classic) firstPage(ctx context.Context, t *tab, r *run) (listPage, time.Time, error) {
-	if err := waitPace(ctx, t, c.pace); err != nil {
-		return listPage{}, time.Time{}, stepError("pace", err)
+	if err := c.pace.wait(ctx, t, true); err != nil {
+		return listPage{}, time.Time{}, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.step)
 	defer cancel()
@@ -461,6 +467,7 @@ func (c *classic) firstPage(ctx context.Context, t *tab, r *run) (listPage, time
 		return listPage{}, time.Time{}, stepError("list page 1", err)
 	}
 	answered := time.Now()
+	t.lastSearch, t.lastAnswer = answered, answered
 	body, err := t.body(ctx, exs[0])
 	if err != nil {
 		return listPage{}, time.Time{}, stepError("list page 1", err)
@@ -491,22 +498,6 @@ func (c *classic) firstPage(ctx context.Context, t *tab, r *run) (listPage, time
 			shown.Rows, shown.Rejected, len(lp.items), perr != nil), nil)
 	}
 	return lp, answered, perr
-}
-
-// waitPace waits until the tab may send its next search.
-func waitPace(ctx context.Context, t *tab, pace time.Duration) error {
-	d := time.Until(t.lastSearch.Add(pace))
-	if d <= 0 {
-		return nil
-	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // fetchRequest is one request sent from the page with fetch().
@@ -599,11 +590,15 @@ func (c *classic) deadCode(ctx context.Context, t *tab, r *run) error {
 	}
 }
 
-// fetch sends reqs from the page one after the other and returns their
-// bodies as the network delivered them, all with status 200; an answer that
-// refuses the captcha ends the batch early (the caller sees it last).
+// fetch sends reqs from the page one after the other, paced, and returns
+// their bodies as the network delivered them, all with status 200; an
+// answer that refuses the captcha ends the batch early (the caller sees it last).
 func (c *classic) fetch(ctx context.Context, t *tab, r *run, reqs []fetchRequest) ([][]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.step*time.Duration(len(reqs)+1))
+	if err := c.pace.wait(ctx, t, false); err != nil {
+		return nil, err
+	}
+	n := time.Duration(len(reqs))
+	ctx, cancel := context.WithTimeout(ctx, c.step*(n+1)+c.pace.fetch*n)
 	defer cancel()
 	w := t.net.watch(func(method, u string, _ proto.NetworkResourceType) bool {
 		for _, rq := range reqs {
@@ -619,7 +614,9 @@ func (c *classic) fetch(ctx context.Context, t *tab, r *run, reqs []fetchRequest
 		Error  string `json:"error"`
 	}
 	stop := []string{c.site.RejectedList, c.site.RejectedDetail}
-	if err := t.eval(ctx, &results, fetchScript, reqs, stop, c.step.Milliseconds()); err != nil {
+	err := t.eval(ctx, &results, fetchScript, reqs, stop, c.step.Milliseconds(), c.pace.fetch.Milliseconds())
+	t.lastAnswer = time.Now()
+	if err != nil {
 		return nil, stepError("fetch", err)
 	}
 	if len(results) == 0 || len(results) > len(reqs) {

@@ -53,6 +53,9 @@ func newEnv(t testing.TB, simCfg courtsim.Config, cfg Config) *env {
 	if cfg.Pace == 0 {
 		cfg.Pace = -1
 	}
+	if cfg.FetchPace == 0 {
+		cfg.FetchPace = -1
+	}
 	e.profile = cfg.ProfileDir
 	e.scraper = e.newScraper(t, cfg)
 	t.Cleanup(func() {

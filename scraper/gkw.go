@@ -30,7 +30,7 @@ type gkw struct {
 	site       gkwProfile
 	base       string
 	step       time.Duration // budget of one answer of the site
-	pace       time.Duration // least time between two searches in a tab
+	pace       pacing        // gaps between the tab's requests
 	maxRefused int           // refused answers in one verification before a check gives up
 	solver     Solver
 	log        *slog.Logger
@@ -228,9 +228,6 @@ func (g *gkw) open(ctx context.Context, t *tab) error {
 func (g *gkw) search(ctx context.Context, t *tab, r *run) (answer, error) {
 	r.pages, r.details = map[int][]listItem{}, map[string]shixincheck.Record{}
 	closeOpened(ctx, t)
-	if err := waitPace(ctx, t, g.pace); err != nil {
-		return answer{}, stepError("pace", err)
-	}
 	first, at, err := g.listPage(ctx, t, r, 1, -1)
 	if err != nil {
 		return answer{}, err
@@ -268,10 +265,13 @@ func (g *gkw) search(ctx context.Context, t *tab, r *run) (answer, error) {
 
 // listPage shows page p of the list: page 1 by filling the form and
 // clicking 查询, the next ones with the pager. It reads the answer from the
-// network, waits until the page shows the same, and prints the page.
+// network, waits until the page shows the same, and keeps the page.
 // total is the totalSize of page 1 (-1 for page 1 itself).
 func (g *gkw) listPage(ctx context.Context, t *tab, r *run, p, total int) (listPage, time.Time, error) {
 	what := fmt.Sprintf("list page %d", p)
+	if err := g.pace.wait(ctx, t, p == 1); err != nil {
+		return listPage{}, time.Time{}, err
+	}
 	f, err := g.follow(ctx, t, r, what, g.site.Search.ListPath,
 		g.site.Search.ListPath+"?"+query(g.site.Params.Page, strconv.Itoa(p)),
 		url.Values{g.site.Params.Name: {r.name}, g.site.Params.Page: {strconv.Itoa(p)}})
@@ -298,6 +298,10 @@ func (g *gkw) listPage(ctx context.Context, t *tab, r *run, p, total int) (listP
 		return listPage{}, time.Time{}, stepError(what, unrecognised(acted.Err, nil))
 	}
 	rep, err := f.answer(ctx, true)
+	t.lastAnswer = time.Now()
+	if p == 1 {
+		t.lastSearch = t.lastAnswer
+	}
 	if err != nil {
 		return listPage{}, time.Time{}, err
 	}
@@ -312,7 +316,7 @@ func (g *gkw) listPage(ctx context.Context, t *tab, r *run, p, total int) (listP
 	if err := f.until(ctx, "the page to show "+what, func(st gkwState) bool { return g.shows(st, lp, p, r.name) }); err != nil {
 		return listPage{}, time.Time{}, err
 	}
-	if err := keepPrint(ctx, t.page, r, g.step, fmt.Sprintf("list-%d.pdf", p)); err != nil {
+	if err := keepPage(ctx, t.page, r, g.step, fmt.Sprintf("list-%d", p)); err != nil {
 		return listPage{}, time.Time{}, err
 	}
 	return lp, at, nil
@@ -399,10 +403,13 @@ func (g *gkw) details(ctx context.Context, t *tab, r *run, items []listItem) err
 }
 
 // detail clicks 查看 of row i, reads the record from the network, then from
-// the tab the site opens for it, compares both, prints the tab and closes it.
+// the tab the site opens for it, compares both, keeps the tab and closes it.
 func (g *gkw) detail(ctx context.Context, t *tab, r *run, i int, it listItem) (shixincheck.Record, error) {
 	n := len(r.details) + 1
 	what := fmt.Sprintf("detail %d", n)
+	if err := g.pace.wait(ctx, t, false); err != nil {
+		return shixincheck.Record{}, err
+	}
 	f, err := g.follow(ctx, t, r, what, g.site.DetailPath, g.site.DetailPath+"?"+query(g.site.Params.ID, it.ID),
 		url.Values{g.site.Params.ID: {it.ID}, g.site.Params.CaseCode: {it.CaseCode}})
 	if err != nil {
@@ -429,6 +436,7 @@ func (g *gkw) detail(ctx context.Context, t *tab, r *run, i int, it listItem) (s
 		return shixincheck.Record{}, stepError(what, unrecognised(acted.Err, nil))
 	}
 	rep, err := f.answer(ctx, false)
+	t.lastAnswer = time.Now()
 	if err != nil {
 		return shixincheck.Record{}, err
 	}
@@ -457,7 +465,7 @@ func (g *gkw) detail(ctx context.Context, t *tab, r *run, i int, it listItem) (s
 	if err := g.detailTab(ctx, page, obj); err != nil {
 		return shixincheck.Record{}, stepError(what, err)
 	}
-	if err := keepPrint(ctx, page, r, g.step, fmt.Sprintf("detail-%02d.pdf", n)); err != nil {
+	if err := keepPage(ctx, page, r, g.step, fmt.Sprintf("detail-%02d", n)); err != nil {
 		return shixincheck.Record{}, err
 	}
 	return rec, nil

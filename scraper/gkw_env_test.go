@@ -56,6 +56,9 @@ func newGkwEnv(t testing.TB, simCfg courtsim.Config, cfg Config) *gkwEnv {
 	if cfg.Pace == 0 {
 		cfg.Pace = -1
 	}
+	if cfg.FetchPace == 0 {
+		cfg.FetchPace = -1
+	}
 	e.scraper = startScraper(t, cfg, e.person)
 	t.Cleanup(func() {
 		if err := e.person.problem(); err != nil {

@@ -35,18 +35,18 @@ func measureEnv(t *testing.T) {
 // (1 s), and reports the candidates checked per verification.
 func TestGkwMeasureBatch(t *testing.T) {
 	measureEnv(t)
-	pace := time.Duration(-1)
-	if v := os.Getenv("SCRAPER_MEASURE_PACE"); v != "" {
+	pace, fetchPace := time.Duration(-1), time.Duration(-1)
+	if v := os.Getenv("SCRAPER_MEASURE_PACE"); v != "" { // paced: the fetch pace at its default too
 		d, err := time.ParseDuration(v)
 		if err != nil {
 			t.Fatal(err)
 		}
-		pace = d
+		pace, fetchPace = d, time.Second
 	}
 	simCfg := courtsim.DefaultConfig()
 	simCfg.SideDoor = true
 	simCfg.Sites = []string{courtsim.SiteGkw}
-	e := newGkwEnv(t, simCfg, Config{Tabs: 1, Pace: pace})
+	e := newGkwEnv(t, simCfg, Config{Tabs: 1, Pace: pace, FetchPace: fetchPace})
 	// A batch as an office uploads it: mostly people with no record.
 	var people []courtsim.Person
 	for _, kind := range []struct {
@@ -80,8 +80,8 @@ func TestGkwMeasureBatch(t *testing.T) {
 	}
 	elapsed := time.Since(start)
 	sessions, kinds, reports := e.person.seen()
-	t.Logf("%d people (%d records, %d searches incl. page turns, %d details) in %s with pace %s",
-		len(people), records, searches, details, elapsed.Round(time.Second), pace)
+	t.Logf("%d people (%d records, %d searches incl. page turns, %d details) in %s with pace %s, fetch pace %s",
+		len(people), records, searches, details, elapsed.Round(time.Second), pace, fetchPace)
 	t.Logf("%d verifications (%v), %d refused answers, reports %d: %.1f candidates per verification, %.1f searches per verification",
 		sessions, kinds, refusals, len(reports), float64(len(people))/float64(sessions), float64(searches)/float64(sessions))
 }
@@ -108,7 +108,7 @@ func TestGkwMeasurePicture(t *testing.T) {
 			person.clicksPerRound = 1
 			rec := &logRecorder{}
 			s, err := New(context.Background(), Config{BaseURL: srv.URL, ProfileDir: filepath.Join(t.TempDir(), "p"),
-				Tabs: 1, Pace: -1, Site: "gkw"}, person, slog.New(rec))
+				Tabs: 1, Pace: -1, FetchPace: -1, Site: "gkw"}, person, slog.New(rec))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,7 +1,6 @@
 package scraper
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -136,15 +135,13 @@ func gkwCheckEvidence(t *testing.T, res shixincheck.SiteResult, name, id string)
 	var names, want []string
 	for _, f := range res.Files {
 		names = append(names, f.Name)
-		if f.MIME != "application/pdf" || !bytes.HasPrefix(f.Data, []byte("%PDF-")) {
-			t.Fatalf("file %s: %s, %.8q", f.Name, f.MIME, f.Data)
-		}
+		snapshotHTML(t, f)
 	}
 	for i := 1; i <= pages; i++ {
-		want = append(want, fmt.Sprintf("list-%d.pdf", i))
+		want = append(want, fmt.Sprintf("list-%d.mhtml", i))
 	}
 	for i := 1; i <= wantDetails; i++ {
-		want = append(want, fmt.Sprintf("detail-%02d.pdf", i))
+		want = append(want, fmt.Sprintf("detail-%02d.mhtml", i))
 	}
 	slices.Sort(names)
 	slices.Sort(want)
@@ -373,7 +370,7 @@ func TestGkwTokenExpiresDuringDetails(t *testing.T) {
 func TestGkwFaults(t *testing.T) {
 	cfg := gkwSimConfig()
 	cfg.GkwCaptchaType = "WORD_IMAGE_CLICK" // quick to verify
-	// The step timeout leaves room for a PDF print on a loaded machine; the
+	// The step timeout leaves room for a slow step on a loaded machine; the
 	// slow faults take well past it.
 	e := newGkwEnv(t, cfg, Config{Tabs: 1, StepTimeout: 4 * time.Second})
 	e.person.set(func(p *gkwPerson) { p.clickGap = 30 })
@@ -567,14 +564,15 @@ func TestSiteAuto(t *testing.T) {
 		if err != nil || res.Site != "classic" || res.Hits() != p.Records {
 			t.Fatalf("check: %v, site %q, %d hits", err, res.Site, res.Hits())
 		}
-		if len(res.Files) != 1 || res.Files[0].Name != "list-1.pdf" || !bytes.HasPrefix(res.Files[0].Data, []byte("%PDF-")) {
+		if len(res.Files) != 1 || res.Files[0].Name != "list-1.mhtml" {
 			t.Fatalf("classic files: %d", len(res.Files))
 		}
+		snapshotHTML(t, res.Files[0])
 	})
 	t.Run("neither", func(t *testing.T) {
 		srv := httptest.NewServer(http.NotFoundHandler())
 		defer srv.Close()
-		s := startScraper(t, Config{BaseURL: srv.URL, ProfileDir: filepath.Join(t.TempDir(), "p"), Site: "auto", Pace: -1},
+		s := startScraper(t, Config{BaseURL: srv.URL, ProfileDir: filepath.Join(t.TempDir(), "p"), Site: "auto", Pace: -1, FetchPace: -1},
 			newGkwPerson(nil))
 		if _, err := s.Check(ctx, "张三", "420202198001011234"); shixincheck.KindOf(err) != shixincheck.KindUnrecognised {
 			t.Fatalf("check: %v, want unrecognised", err)

@@ -15,7 +15,7 @@ import (
 )
 
 func TestFaults(t *testing.T) {
-	// The step timeout leaves room for a PDF print on a loaded machine; the
+	// The step timeout leaves room for a slow step on a loaded machine; the
 	// slow faults take well past it.
 	e := newEnv(t, simConfig(), Config{Tabs: 1, StepTimeout: 4 * time.Second})
 	ctx := context.Background()
@@ -25,7 +25,7 @@ func TestFaults(t *testing.T) {
 	// profile. Any page in place of the image is the site's overload answer.
 	for _, mode := range []string{"busy", "garbage", "waf"} {
 		t.Run(mode+"_captchaNew.do", func(t *testing.T) {
-			s := e.newScraper(t, Config{BaseURL: e.srv.URL, ProfileDir: filepath.Join(t.TempDir(), "p"), Tabs: 1, Pace: -1})
+			s := e.newScraper(t, Config{BaseURL: e.srv.URL, ProfileDir: filepath.Join(t.TempDir(), "p"), Tabs: 1, Pace: -1, FetchPace: -1})
 			e.sim.InjectFault(courtsim.Fault{Mode: mode, Path: "captchaNew.do", Count: 1})
 			res, err := s.Check(ctx, listed.Name, listed.IDNumber)
 			if shixincheck.KindOf(err) != shixincheck.KindBlocked || res.Records != nil || res.Evidence != nil {
@@ -36,6 +36,21 @@ func TestFaults(t *testing.T) {
 			}
 		})
 	}
+
+	// A page that shows other rows than the network answered is not read,
+	// whatever the network said: a page script of the site's own that
+	// hides a row, on a page freshly loaded with it.
+	t.Run("render_mismatch_search.js", func(t *testing.T) {
+		s := e.newScraper(t, Config{BaseURL: e.srv.URL, ProfileDir: filepath.Join(t.TempDir(), "p"), Tabs: 1, Pace: -1, FetchPace: -1})
+		e.sim.InjectFault(courtsim.Fault{Mode: "render_mismatch", Path: "search.js", Count: 1})
+		res, err := s.Check(ctx, listed.Name, listed.IDNumber)
+		if shixincheck.KindOf(err) != shixincheck.KindUnrecognised || res.Records != nil || res.Evidence != nil {
+			t.Fatalf("err %v, %d records; want kind unrecognised and no result", err, len(res.Records))
+		}
+		if res, err := s.Check(ctx, listed.Name, listed.IDNumber); err != nil || res.Hits() != listed.Records {
+			t.Fatalf("after the fault (page reloaded): %v, %d hits", err, res.Hits())
+		}
+	})
 
 	tests := []struct {
 		mode, path string
@@ -113,7 +128,7 @@ func TestWAFCookieSurvivesRestart(t *testing.T) {
 	if err := e.scraper.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s := e.newScraper(t, Config{BaseURL: e.srv.URL, ProfileDir: e.profile, Tabs: 1, Pace: -1})
+	s := e.newScraper(t, Config{BaseURL: e.srv.URL, ProfileDir: e.profile, Tabs: 1, Pace: -1, FetchPace: -1})
 	if _, err := s.Check(context.Background(), p.Name, p.IDNumber); err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +166,7 @@ func TestCloseLeavesNothing(t *testing.T) {
 	srv := httptest.NewServer(e.book)
 	defer srv.Close()
 	dir := filepath.Join(t.TempDir(), "profile")
-	s, err := New(context.Background(), Config{BaseURL: srv.URL, ProfileDir: dir, Tabs: 3, Pace: -1}, e.solver, nil)
+	s, err := New(context.Background(), Config{BaseURL: srv.URL, ProfileDir: dir, Tabs: 3, Pace: -1, FetchPace: -1}, e.solver, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

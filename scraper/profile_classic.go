@@ -18,7 +18,7 @@ var classicSite = classicProfile{
 	Page: classicSelectors{
 		Name:       "#pName",
 		CardNum:    "#pCardNum",
-		Province:   "#pProvince",
+		Province:   `select[name="pProvince"]`, // the note knows it by name only
 		Code:       "#yzm",
 		CaptchaID:  "input#captchaId",
 		CaptchaImg: "#captchaImg",

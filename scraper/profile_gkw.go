@@ -25,7 +25,7 @@ var gkwSite = gkwProfile{
 	Page: gkwSelectors{
 		Name:        "#pName",
 		CardNum:     "#pCardNum",
-		Province:    "#pProvince",
+		Province:    `select[name="pProvince"]`,
 		CaptchaID:   "#captchaId",
 		Token:       "#pCode",
 		Button:      ".buttons .btn-zxgk", // inside the form; a hidden twin sits in .advanced-search

@@ -52,17 +52,20 @@ const (
 
 // Config configures a Scraper. Zero values take the defaults.
 type Config struct {
-	BaseURL            string        // default "https://zxgk.court.gov.cn"
-	Site               string        // "classic" (default), "gkw" or "auto" (see detect)
-	BrowserBin         string        // default: found on PATH
-	ProfileDir         string        // persistent browser profile; required
-	Tabs               int           // default 2
-	StepTimeout        time.Duration // default 20s
-	Pace               time.Duration // default 3s; negative: no pacing (simulator)
-	MaxCaptchaAttempts int           // default 3: refused answers per check (gkw: per verification)
-	// NoPrints skips the PDF prints of the pages kept as evidence; only for
-	// measuring the search itself (a print costs a few hundred ms).
-	NoPrints bool
+	BaseURL     string        // default "https://zxgk.court.gov.cn"
+	Site        string        // "classic" (default), "gkw" or "auto" (see detect)
+	BrowserBin  string        // default: found on PATH
+	ProfileDir  string        // persistent browser profile; required
+	Tabs        int           // default 2
+	StepTimeout time.Duration // default 20s
+	// Pace is the least time from the site's answer to one search to the
+	// tab's next search. Default 3s; negative: no pacing (simulator).
+	Pace time.Duration
+	// FetchPace is the least time from any answer of the site to the tab's
+	// next request (further result pages, details, the code check): a
+	// person does not click faster. Default 1s; negative: none.
+	FetchPace          time.Duration
+	MaxCaptchaAttempts int // default 3: refused answers per check (gkw: per verification)
 }
 
 const (
@@ -89,7 +92,6 @@ type profile interface {
 // run is one check of one candidate, as the profile sees it.
 type run struct {
 	name, idNumber string
-	prints         bool       // keep PDF prints of the pages as evidence
 	captchas       int        // answers a person gave during this check
 	evidence       []evidence // every answer of the site, in order
 	// What was read before a captcha expired, so the check resumes with the
@@ -159,6 +161,12 @@ func New(ctx context.Context, cfg Config, solver Solver, log *slog.Logger) (*Scr
 	case cfg.Pace < 0:
 		cfg.Pace = 0 // pacing off, for the simulator
 	}
+	switch {
+	case cfg.FetchPace == 0:
+		cfg.FetchPace = time.Second
+	case cfg.FetchPace < 0:
+		cfg.FetchPace = 0
+	}
 	if cfg.MaxCaptchaAttempts <= 0 {
 		cfg.MaxCaptchaAttempts = 3
 	}
@@ -171,9 +179,10 @@ func New(ctx context.Context, cfg Config, solver Solver, log *slog.Logger) (*Scr
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	classicP := &classic{site: classicSite, base: cfg.BaseURL, step: cfg.StepTimeout, pace: cfg.Pace,
+	pace := pacing{search: cfg.Pace, fetch: cfg.FetchPace}
+	classicP := &classic{site: classicSite, base: cfg.BaseURL, step: cfg.StepTimeout, pace: pace,
 		maxRefused: cfg.MaxCaptchaAttempts, solver: solver}
-	gkwP := &gkw{site: gkwSite, base: cfg.BaseURL, step: cfg.StepTimeout, pace: cfg.Pace,
+	gkwP := &gkw{site: gkwSite, base: cfg.BaseURL, step: cfg.StepTimeout, pace: pace,
 		maxRefused: cfg.MaxCaptchaAttempts, solver: solver, log: log}
 	var site profile
 	var sites []profile
@@ -287,7 +296,7 @@ func (s *Scraper) check(ctx context.Context, t *tab, name, idNumber string) (shi
 		}
 		t.ready = true
 	}
-	r := &run{name: name, idNumber: idNumber, prints: !s.cfg.NoPrints}
+	r := &run{name: name, idNumber: idNumber}
 	ans, err := site.search(ctx, t, r)
 	if err != nil {
 		return shixincheck.SiteResult{}, s.failed(t, err)

@@ -30,7 +30,36 @@ type tab struct {
 	ready      bool      // shows the search page in a known state
 	solved     *solution // captcha answer held for the next searches
 	imageUsed  bool      // the captcha image shown was already given to the solver
-	lastSearch time.Time // when the last search was sent, for pacing
+	lastSearch time.Time // when the last search was answered (sent, if unanswered), for pacing
+	lastAnswer time.Time // when the site's last answer to a search, page or detail came, for pacing
+}
+
+// pacing is how long a tab leaves the site alone between its requests,
+// counted from the site's answer, so the site sees at least that gap.
+type pacing struct {
+	search time.Duration // least time between two searches (one per candidate)
+	fetch  time.Duration // least time between any two requests: further pages, details
+}
+
+// wait waits until the tab may send its next request, a new search when
+// search is set.
+func (p pacing) wait(ctx context.Context, t *tab, search bool) error {
+	at := t.lastAnswer.Add(p.fetch)
+	if next := t.lastSearch.Add(p.search); search && next.After(at) {
+		at = next
+	}
+	d := time.Until(at)
+	if d <= 0 {
+		return nil
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-ctx.Done():
+		return stepError("pace", ctx.Err())
+	}
 }
 
 // solution is a captcha answer with the captcha it answers.
