@@ -292,14 +292,24 @@ type Filing struct {
 	From, To             time.Time // its checks were made in [From, To)
 	Unit, Handler, Phone string    // header of the workbook (单位/经办人/联系电话)
 	CompletedAt          time.Time // when its last check was completed
-	// DueDate is the Beijing date (00:00 UTC+8) by whose end the filing is due;
-	// nil when the working-day calendar does not know the year.
+	// DueDate is the Beijing date (00:00 UTC+8) by whose end the filing is
+	// due: the 7th working day after its first check's date; nil when the
+	// working-day calendar does not know the year.
 	DueDate     *time.Time
 	State       FilingState
 	CreatedAt   time.Time
 	SubmittedAt *time.Time
 	SubmittedBy string
 	Receipt     string // the credit office's receipt number, if it gave one
+	// SubmittedRecords tells whether the workbook handed in (and kept) had
+	// the sheet of records behind each hit; meaningful once submitted.
+	SubmittedRecords bool
+}
+
+// SubmittedLate tells whether the filing was handed in after its due date:
+// the Beijing date of its submission is later than the due date.
+func (f Filing) SubmittedLate() bool {
+	return f.SubmittedAt != nil && f.DueDate != nil && !f.SubmittedAt.Before(f.DueDate.AddDate(0, 0, 1))
 }
 
 // Overdue tells whether the filing is still prepared after its due date has

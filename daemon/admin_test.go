@@ -14,6 +14,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	shixincheck "github.com/shixincheck/shixincheck"
+	"github.com/shixincheck/shixincheck/ledger"
 )
 
 // admin runs an administrator's command on the ledger in dir.
@@ -156,6 +157,14 @@ func TestPurgeCommand(t *testing.T) {
 			Outcome: shixincheck.OutcomeClear, Measure: "按正常政策程序办理", RuleVersion: "seed", Evidence: []byte(`{"raw":1}`)}); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// The old batch was filed and handed in: nothing holds it back.
+	f, err := store.CreateBatchFiling(ctx, "bold", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.MarkSubmitted(ctx, f.ID, ledger.Submission{By: "王经办"}, func([]ledger.Row) ([]byte, error) { return []byte("PK"), nil }); err != nil {
+		t.Fatal(err)
 	}
 	store.Close()
 

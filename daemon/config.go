@@ -27,6 +27,7 @@ type Config struct {
 	Browser        string        `json:"browser"`
 	Tabs           int           `json:"tabs"`
 	Pace           time.Duration `json:"pace"`
+	FetchPace      time.Duration `json:"fetch_pace"`
 	StepTimeout    time.Duration `json:"step_timeout"`
 	CaptchaTimeout time.Duration `json:"captcha_timeout"`
 	MaxRetry       int           `json:"max_retry"`
@@ -52,6 +53,10 @@ type Config struct {
 	// TrustForwardedFor takes the client address for the audit trail from
 	// X-Forwarded-For: only behind a proxy that sets it.
 	TrustForwardedFor bool `json:"trust_forwarded_for"`
+	// Filing is how the office files with the credit office: "batch", a
+	// filing prepared as each batch finishes; "period", none prepared by the
+	// daemon, a clerk files a department's checks of a period.
+	Filing string `json:"filing"`
 }
 
 // DefaultConfig works on one machine against the real court site.
@@ -64,10 +69,12 @@ func DefaultConfig() Config {
 		Site:           "classic",
 		Tabs:           2,
 		Pace:           3 * time.Second,
+		FetchPace:      time.Second,
 		StepTimeout:    20 * time.Second,
 		CaptchaTimeout: 5 * time.Minute,
 		MaxRetry:       8,
 		SessionIdle:    30 * time.Minute,
+		Filing:         "batch",
 	}
 }
 
@@ -84,6 +91,7 @@ func bindFlags(fs *flag.FlagSet, c *Config, configFile *string, check *bool) {
 	fs.StringVar(&c.Browser, "browser", c.Browser, "Chromium binary (default: chromium found on PATH)")
 	fs.IntVar(&c.Tabs, "tabs", c.Tabs, "browser tabs, i.e. checks run at once")
 	fs.DurationVar(&c.Pace, "pace", c.Pace, "minimum gap between two searches in one tab")
+	fs.DurationVar(&c.FetchPace, "fetch-pace", c.FetchPace, "minimum gap between two requests of one check in one tab (further result pages, details)")
 	fs.DurationVar(&c.StepTimeout, "step-timeout", c.StepTimeout, "time allowed for one answer of the court site")
 	fs.DurationVar(&c.CaptchaTimeout, "captcha-timeout", c.CaptchaTimeout, "how long a check waits for a person to solve a captcha")
 	fs.IntVar(&c.MaxRetry, "max-retry", c.MaxRetry, "retries of a check before it is recorded as failed")
@@ -95,6 +103,7 @@ func bindFlags(fs *flag.FlagSet, c *Config, configFile *string, check *bool) {
 	fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "TLS private key file (PEM)")
 	fs.BoolVar(&c.InsecureCookies, "insecure-cookies", c.InsecureCookies, "session cookie without the Secure flag, for plain HTTP on a trusted network")
 	fs.BoolVar(&c.TrustForwardedFor, "trust-forwarded-for", c.TrustForwardedFor, "behind a TLS proxy: take the client address for the audit trail from X-Forwarded-For")
+	fs.StringVar(&c.Filing, "filing", c.Filing, "batch: prepare a filing as each batch finishes; period: the clerk files a department's checks of a period")
 }
 
 // ParseConfig reads the configuration from its sources. check is true when
@@ -174,6 +183,7 @@ func loadFile(path string, cfg *Config) error {
 	type fileConfig struct {
 		Config
 		Pace           string `json:"pace"`
+		FetchPace      string `json:"fetch_pace"`
 		StepTimeout    string `json:"step_timeout"`
 		CaptchaTimeout string `json:"captcha_timeout"`
 		SessionIdle    string `json:"session_idle"`
@@ -189,7 +199,7 @@ func loadFile(path string, cfg *Config) error {
 		text string
 		dst  *time.Duration
 		key  string
-	}{{fc.Pace, &cfg.Pace, "pace"}, {fc.StepTimeout, &cfg.StepTimeout, "step_timeout"}, {fc.CaptchaTimeout, &cfg.CaptchaTimeout, "captcha_timeout"}, {fc.SessionIdle, &cfg.SessionIdle, "session_idle"}} {
+	}{{fc.Pace, &cfg.Pace, "pace"}, {fc.FetchPace, &cfg.FetchPace, "fetch_pace"}, {fc.StepTimeout, &cfg.StepTimeout, "step_timeout"}, {fc.CaptchaTimeout, &cfg.CaptchaTimeout, "captcha_timeout"}, {fc.SessionIdle, &cfg.SessionIdle, "session_idle"}} {
 		if d.text == "" {
 			continue
 		}
@@ -231,8 +241,8 @@ func (c Config) Validate() error {
 	if c.Tabs < 1 || c.Tabs > 16 {
 		errs = append(errs, fmt.Errorf("tabs %d: want 1 to 16", c.Tabs))
 	}
-	if c.Pace < 0 || c.StepTimeout <= 0 || c.CaptchaTimeout <= 0 {
-		errs = append(errs, errors.New("pace, step_timeout and captcha_timeout must be positive"))
+	if c.Pace < 0 || c.FetchPace < 0 || c.StepTimeout <= 0 || c.CaptchaTimeout <= 0 {
+		errs = append(errs, errors.New("pace and fetch_pace must not be negative, step_timeout and captcha_timeout must be positive"))
 	}
 	if c.MaxRetry < 0 {
 		errs = append(errs, errors.New("max_retry must be 0 or more"))
@@ -246,8 +256,20 @@ func (c Config) Validate() error {
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		errs = append(errs, errors.New("tls_cert and tls_key go together"))
 	}
+	if c.Filing != "batch" && c.Filing != "period" {
+		errs = append(errs, fmt.Errorf("filing %q: want batch or period", c.Filing))
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("config: %w", errors.Join(errs...))
 	}
 	return nil
+}
+
+// scraperPace is a pace of the configuration as the scraper takes it: here 0
+// means no pacing, while the scraper reads 0 as its default.
+func scraperPace(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }

@@ -130,6 +130,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Daemon, err er
 		Tabs:        cfg.Tabs,
 		StepTimeout: cfg.StepTimeout,
 		Pace:        pace,
+		FetchPace:   scraperPace(cfg.FetchPace),
 	}, d.queue, log.With("part", "scraper"))
 	if err != nil {
 		return nil, fmt.Errorf("daemon: %w", err)
@@ -154,16 +155,25 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Daemon, err er
 		return nil, fmt.Errorf("daemon: %w", err)
 	}
 	unknownYear := m.WatchCalendar(cal.KnownYears())
-	dueDate := func(completed time.Time) (*time.Time, error) {
-		due, err := cal.AddWorkdays(completed, filingWorkdays)
+	due := calendarDue(cal)
+	dueDate := func(checked time.Time) (*time.Time, error) {
+		day, err := due(checked)
 		if err != nil {
 			unknownYear()
 			log.Warn("no due date for a filing", "err", err)
-			return nil, err
 		}
-		return &due, nil
+		return day, err
 	}
-	m.WatchFilings(func(ctx context.Context) (metrics.FilingStats, error) { return filingStats(ctx, d.ledger, cal) })
+	// The calendar may know more (or other days) than when the prepared
+	// filings were made: their due dates are worked out again.
+	changed, err := d.ledger.RefreshDueDates(ctx, due)
+	if err != nil {
+		return nil, fmt.Errorf("daemon: %w", err)
+	}
+	log.Info("filing due dates recomputed", "changed", changed)
+	m.WatchFilings(func(ctx context.Context) (metrics.FilingStats, error) {
+		return filingStats(ctx, d.ledger, cal, time.Now())
+	})
 	handler := &jobs.Handler{
 		Store: d.ledger, Checker: d.scraper, Rules: rs, Log: log.With("part", "jobs"),
 		Attempt: m.CheckAttempt,
@@ -306,9 +316,14 @@ func (d *Daemon) housekeeping(ctx context.Context) {
 	}
 }
 
-// fileFinishedBatches prepares the filing of each recent batch that is done
-// and not filed yet.
+// fileFinishedBatches files the checks of each recent batch that is done:
+// its filing is prepared, or brought up to date with retried checks (see
+// ledger.CreateBatchFiling). An office that files by period (filing:
+// period) has nothing filed here: its clerks file each department's checks.
 func (d *Daemon) fileFinishedBatches(ctx context.Context, due web.DueDate) error {
+	if d.cfg.Filing != "batch" {
+		return nil
+	}
 	batches, err := d.ledger.Batches(ctx, recentBatches)
 	if err != nil {
 		return err
@@ -317,7 +332,7 @@ func (d *Daemon) fileFinishedBatches(ctx context.Context, due web.DueDate) error
 		f, err := d.ledger.CreateBatchFiling(ctx, b.ID, due)
 		switch {
 		case err == nil:
-			d.log.Info("filing prepared", "filing", f.ID, "batch", b.ID)
+			d.log.Info("batch filed", "filing", f.ID, "batch", b.ID)
 		case errors.Is(err, ledger.ErrAlreadyFiled), errors.Is(err, ledger.ErrBatchRunning), errors.Is(err, ledger.ErrNothingToFile):
 		default:
 			return err
@@ -380,7 +395,7 @@ func (d *Daemon) startSimulator() error {
 	d.sim = &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
 	go d.sim.Serve(ln)
 	d.cfg.SiteURL = "http://" + ln.Addr().String()
-	d.cfg.Pace = 0
+	d.cfg.Pace, d.cfg.FetchPace = 0, 0
 	if err := writeDemoRoster(filepath.Join(d.cfg.DataDir, "demo-candidates.csv"), sim); err != nil {
 		return err
 	}
@@ -406,24 +421,37 @@ func calendar(rs *rules.Rules) (*workdays.Calendar, error) {
 	return workdays.New(overrides, rs.KnownYears)
 }
 
-// filingStats counts the filings by what a clerk has to do about them.
-func filingStats(ctx context.Context, store *ledger.Store, cal *workdays.Calendar) (metrics.FilingStats, error) {
+// calendarDue is the filing deadline on cal: the 7th working day after the
+// day of the check.
+func calendarDue(cal *workdays.Calendar) func(checked time.Time) (*time.Time, error) {
+	return func(checked time.Time) (*time.Time, error) {
+		due, err := cal.AddWorkdays(checked, filingWorkdays)
+		if err != nil {
+			return nil, err
+		}
+		return &due, nil
+	}
+}
+
+// filingStats counts the filings by what a clerk has to do about them at now.
+func filingStats(ctx context.Context, store *ledger.Store, cal *workdays.Calendar, now time.Time) (metrics.FilingStats, error) {
 	fs, err := store.Filings(ctx)
 	if err != nil {
 		return metrics.FilingStats{}, err
 	}
 	var s metrics.FilingStats
-	now := time.Now()
 	for _, f := range fs {
-		status, left := f.Status(now, cal)
+		status, _ := f.Status(now, cal)
 		switch status {
 		case shixincheck.StatusSubmitted:
 			s.Submitted++
 			continue
 		case shixincheck.StatusOverdue:
 			s.Overdue++
-			if left != nil && -*left > s.OldestOverdueDays {
-				s.OldestOverdueDays = -*left
+			// Late since the end of the due date, in time rather than
+			// working days: the age keeps growing over a weekend.
+			if late := now.Sub(f.DueDate.AddDate(0, 0, 1)); late > s.OldestOverdue {
+				s.OldestOverdue = late
 			}
 		case shixincheck.StatusDueSoon:
 			s.DueSoon++

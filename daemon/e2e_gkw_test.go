@@ -213,11 +213,11 @@ func TestEndToEndGkw(t *testing.T) {
 			t.Errorf("/metrics lacks %s", m)
 		}
 	}
-	// Evidence: every check has the pages as Chromium printed them.
+	// Evidence: every check has the pages as Chromium saved them (MHTML).
 	for _, c := range b.Candidates {
 		_, body := get(t, clerk, fmt.Sprintf("/api/v1/checks/%d/evidence", c.CheckID))
-		if !bytes.Contains(body, []byte(".pdf")) {
-			t.Errorf("row %d: no PDF evidence: %.200s", c.Row, body)
+		if !bytes.Contains(body, []byte(".mhtml")) {
+			t.Errorf("row %d: no page snapshot in the evidence: %.200s", c.Row, body)
 		}
 	}
 	logs := env.logs.String()

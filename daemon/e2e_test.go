@@ -75,7 +75,7 @@ func newTestEnv(t *testing.T, simCfg courtsim.Config) *testEnv {
 	cfg.Ledger = cfg.DataDir + "/ledger.db"
 	cfg.Redis = fmt.Sprintf("redis://127.0.0.1:6379/%d", testRedisDB)
 	cfg.SiteURL = simSrv.URL
-	cfg.Pace = 0
+	cfg.Pace, cfg.FetchPace = 0, 0
 	cfg.Tabs = 2
 	cfg.CaptchaTimeout = time.Minute
 	return &testEnv{sim: sim, cfg: cfg, logs: &syncBuffer{}}
@@ -342,6 +342,10 @@ func TestEndToEnd(t *testing.T) {
 	if strings.Join(rows[header], "|") != strings.Join(wantHeader, "|") {
 		t.Errorf("header = %q", rows[header])
 	}
+	if len(rows[0]) == 0 || rows[0][0] != "信用信息核查应用情况登记表" {
+		t.Errorf("workbook title row = %q", rows[0])
+	}
+	today := time.Now().In(time.FixedZone("UTC+8", 8*60*60)).Format("2006年1月2日")
 	if top := fmt.Sprint(rows[:header]); !strings.Contains(top, "政协黄石市委员会办公室") || !strings.Contains(top, "王经办") || !strings.Contains(top, "0714-6666666") {
 		t.Errorf("workbook header lacks unit, 经办人 or phone: %q", rows[:header])
 	}
@@ -355,8 +359,12 @@ func TestEndToEnd(t *testing.T) {
 		if w.hits > 0 {
 			result = fmt.Sprintf("有%d条“失信被执行人”记录", w.hits)
 		}
-		if r[1] != w.name || r[2] != w.id || r[3] != "失信被执行人信息公开网" || r[4] != result || r[6] != w.measure {
-			t.Errorf("workbook row %d = %q, want name, id, %s, %s", i, r, result, w.measure)
+		if r[0] != "公职人员招录（聘）及考核" || r[1] != w.name || r[2] != w.id || r[3] != "失信被执行人信息公开网" || r[4] != result || r[6] != w.measure {
+			t.Errorf("workbook row %d = %q, want item, name, id, %s, %s", i, r, result, w.measure)
+		}
+		// Checked a moment ago: today in Beijing, unless the run crossed midnight.
+		if r[5] != today && r[5] != time.Now().In(time.FixedZone("UTC+8", 8*60*60)).Format("2006年1月2日") {
+			t.Errorf("workbook row %d 查询时间 = %q, want %s", i, r[5], today)
 		}
 		cell, _ := excelize.CoordinatesToCellName(3, header+2+i)
 		if typ, _ := f.GetCellType(sheet, cell); typ != excelize.CellTypeSharedString && typ != excelize.CellTypeInlineString {
@@ -448,6 +456,9 @@ func TestEndToEnd(t *testing.T) {
 		}
 		if strings.Contains(trail.String(), p.name) || strings.Contains(trail.String(), p.id) {
 			t.Errorf("the audit trail holds personal data")
+		}
+		if bytes.Contains(metricsText, []byte(p.name)) || bytes.Contains(metricsText, []byte(p.id)) {
+			t.Errorf("/metrics holds personal data")
 		}
 	}
 }

@@ -68,7 +68,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	if check {
-		if _, err := loadRules(cfg.Rules); err != nil {
+		rs, err := loadRules(cfg.Rules)
+		if err != nil {
+			return err
+		}
+		if _, err := calendar(rs); err != nil {
 			return err
 		}
 		fmt.Fprintln(stdout, "configuration ok")
@@ -110,15 +114,16 @@ func writeDemoRoster(path string, sim *courtsim.Sim) error {
 	if err != nil {
 		return fmt.Errorf("daemon: demo roster: %w", err)
 	}
-	w := csv.NewWriter(f)
-	w.Write([]string{"姓名", "身份证号"})
+	rows := [][]string{{"姓名", "身份证号"}}
 	for _, p := range people {
-		w.Write([]string{p.Name, p.IDNumber})
+		rows = append(rows, []string{p.Name, p.IDNumber})
 	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		f.Close()
+	err = csv.NewWriter(f).WriteAll(rows) // flushes; the first write error
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return fmt.Errorf("daemon: demo roster: %w", err)
 	}
-	return f.Close()
+	return nil
 }

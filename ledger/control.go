@@ -8,7 +8,8 @@ import (
 	shixincheck "github.com/shixincheck/shixincheck"
 )
 
-// ErrBatchCancelled is returned when a cancelled batch is paused, resumed or retried.
+// ErrBatchCancelled is returned when a cancelled batch is paused, resumed,
+// retried or cancelled again.
 var ErrBatchCancelled = errors.New("ledger: batch cancelled")
 
 // SetControl pauses or resumes a batch (ControlPaused, ControlActive) and
@@ -36,15 +37,26 @@ func (s *Store) SetControl(ctx context.Context, batchID string, c shixincheck.Ba
 
 // Cancel cancels a batch: its candidates not yet checked are marked cancelled
 // and returned (their tasks are to be dropped); the checks already recorded
-// stay.
+// stay. An unknown batch is ErrNotFound, one already cancelled
+// ErrBatchCancelled: either way nothing changes.
 func (s *Store) Cancel(ctx context.Context, batchID string) ([]shixincheck.Candidate, error) {
+	if err := s.requireBatch(ctx, batchID); err != nil {
+		return nil, err
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: cancel: %w", err)
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, s.rebind(`UPDATE batches SET control = ? WHERE id = ?`), shixincheck.ControlCancelled, batchID); err != nil {
+	res, err := tx.ExecContext(ctx, s.rebind(`UPDATE batches SET control = ? WHERE id = ? AND control <> ?`),
+		shixincheck.ControlCancelled, batchID, shixincheck.ControlCancelled)
+	if err != nil {
 		return nil, fmt.Errorf("ledger: cancel: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return nil, fmt.Errorf("ledger: cancel: %w", err)
+	} else if n == 0 {
+		return nil, ErrBatchCancelled
 	}
 	cands, err := s.queryCandidates(ctx, tx, `SELECT `+candidateCols+` FROM candidates
 		WHERE candidates.batch_id = ? AND candidates.state = ? ORDER BY candidates.row_no`, batchID, shixincheck.StateQueued)

@@ -50,6 +50,15 @@ func testControl(t *testing.T, fresh factory) {
 	if _, err := s.SetControl(ctx, "nope", shixincheck.ControlPaused); !errors.Is(err, ErrNotFound) {
 		t.Errorf("pause an unknown batch: %v", err)
 	}
+	if again, err := s.Cancel(ctx, "b1"); !errors.Is(err, ErrBatchCancelled) || len(again) != 0 {
+		t.Errorf("cancel a cancelled batch: %v, %d dropped; want ErrBatchCancelled", err, len(again))
+	}
+	if _, err := s.Cancel(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("cancel an unknown batch: %v, want ErrNotFound", err)
+	}
+	if _, err := s.Batch(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("cancelling an unknown batch made one: %v", err)
+	}
 	// A late task of a cancelled candidate records nothing.
 	if _, saved, err := s.SaveCheck(ctx, simpleCheck(dropped[0].ID, shixincheck.OutcomeClear, 0)); saved || err != nil {
 		t.Errorf("check saved for a cancelled candidate: %v, %v", saved, err)

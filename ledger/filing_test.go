@@ -32,6 +32,14 @@ func unknownYear(completed time.Time) (*time.Time, error) {
 
 func beijingDay(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, beijing) }
 
+// submission is a submission by 王经办 now, of a workbook with the records sheet.
+func submission() Submission { return Submission{By: "王经办", Records: true} }
+
+// kept is a workbook writer that writes wb whatever the rows.
+func kept(wb []byte) func([]Row) ([]byte, error) {
+	return func([]Row) ([]byte, error) { return wb, nil }
+}
+
 // filedRows names a filing's rows as "batch/row".
 func filedRows(t *testing.T, s *Store, id int64) []string {
 	t.Helper()
@@ -96,8 +104,9 @@ func testBatchFiling(t *testing.T, fresh factory) {
 	if time.Since(f.CreatedAt) > time.Minute || f.CreatedAt.Location() != time.UTC {
 		t.Errorf("CreatedAt = %v, want now in UTC", f.CreatedAt)
 	}
-	if len(asked) != 1 || !asked[0].Equal(last.QueriedAt) {
-		t.Errorf("calendar asked about %v, want the last check's time %v", asked, last.QueriedAt)
+	// Due 7 working days from the first check (Civil Code art. 201: from the day of the check).
+	if len(asked) != 1 || !asked[0].Equal(at(2, 9)) {
+		t.Errorf("calendar asked about %v, want the first check's time %v", asked, at(2, 9))
 	}
 	got, err := s.Filing(ctx, f.ID)
 	if err != nil || !reflect.DeepEqual(got, f) {
@@ -162,6 +171,211 @@ func testFilingDueDateUnknown(t *testing.T, fresh factory) {
 	}
 }
 
+// weekLater is a calendar that makes checks due 7 days after their Beijing
+// date, and records what it was asked.
+func weekLater(asked *[]time.Time) func(time.Time) (*time.Time, error) {
+	return func(checked time.Time) (*time.Time, error) {
+		*asked = append(*asked, checked)
+		y, m, d := checked.In(beijing).Date()
+		due := time.Date(y, m, d+7, 0, 0, 0, 0, beijing)
+		return &due, nil
+	}
+}
+
+func TestBatchFilingRetried(t *testing.T) { onBoth(t, testBatchFilingRetried) }
+
+// Failed checks retried after the batch's filing exists: while it is
+// prepared, the filing takes the retries in place of the failures; once it is
+// submitted, they go into a supplementary filing.
+func testBatchFilingRetried(t *testing.T, fresh factory) {
+	ctx := context.Background()
+	s := newStore(t, fresh)
+	cands := mustCreate(t, s, testBatch("b1", at(1, 8)), people(3))
+	save := func(i int, o shixincheck.Outcome, when time.Time) {
+		c := simpleCheck(cands[i].ID, o, 0)
+		c.QueriedAt = when
+		mustSave(t, s, c)
+	}
+	retry := func(want int) {
+		t.Helper()
+		if again, err := s.ResetFailed(ctx, "b1"); err != nil || len(again) != want {
+			t.Fatalf("ResetFailed = %d, %v; want %d", len(again), err, want)
+		}
+	}
+	save(0, shixincheck.OutcomeFailed, at(1, 9))
+	save(1, shixincheck.OutcomeClear, at(2, 9))
+	save(2, shixincheck.OutcomeFailed, at(2, 10))
+	var asked []time.Time
+	due := weekLater(&asked)
+	f, err := s.CreateBatchFiling(ctx, "b1", due)
+	if err != nil || f.DueDate == nil || f.DueDate.Format(dueLayout) != "2026-03-08" {
+		t.Fatalf("CreateBatchFiling = %+v, %v; want due 2026-03-08 (from the first check, 1 March)", f, err)
+	}
+
+	// Prepared: the filing is brought up to date, its first check now 2 March.
+	retry(2)
+	save(0, shixincheck.OutcomeClear, at(5, 9))
+	if _, err := s.CreateBatchFiling(ctx, "b1", due); !errors.Is(err, ErrBatchRunning) {
+		t.Errorf("filing with a retry still queued = %v, want ErrBatchRunning", err)
+	}
+	save(2, shixincheck.OutcomeFailed, at(5, 10))
+	asked = nil
+	up, err := s.CreateBatchFiling(ctx, "b1", due)
+	if err != nil {
+		t.Fatalf("CreateBatchFiling after retries: %v", err)
+	}
+	if up.ID != f.ID || up.Title != f.Title || up.State != shixincheck.FilingPrepared {
+		t.Errorf("updated filing = %+v, want filing %d again", up, f.ID)
+	}
+	if !up.From.Equal(at(2, 9)) || !up.To.Equal(at(5, 10).Add(time.Microsecond)) || !up.CompletedAt.Equal(at(5, 10)) ||
+		up.DueDate == nil || up.DueDate.Format(dueLayout) != "2026-03-09" || len(asked) != 1 || !asked[0].Equal(at(2, 9)) {
+		t.Errorf("updated filing = %+v (calendar asked about %v); want 2 to 5 March, due 2026-03-09 from the first check 2 March", up, asked)
+	}
+	rows, err := s.FilingRows(ctx, f.ID)
+	if err != nil || len(rows) != 3 {
+		t.Fatalf("FilingRows = %d rows, %v", len(rows), err)
+	}
+	for i, want := range []time.Time{at(5, 9), at(2, 9), at(5, 10)} {
+		if !rows[i].Check.QueriedAt.Equal(want) {
+			t.Errorf("row %d is the check of %v, want the latest, of %v", i+1, rows[i].Check.QueriedAt, want)
+		}
+	}
+	if got, err := s.Filing(ctx, f.ID); err != nil || !reflect.DeepEqual(got, up) {
+		t.Errorf("Filing = %+v, %v; want %+v", got, err, up)
+	}
+	if _, err := s.CreateBatchFiling(ctx, "b1", due); !errors.Is(err, ErrAlreadyFiled) {
+		t.Errorf("filing again with nothing new = %v, want ErrAlreadyFiled", err)
+	}
+
+	// Submitted: the retry goes into a supplementary filing; the submitted
+	// filing keeps what was handed in.
+	if err := s.MarkSubmitted(ctx, f.ID, submission(), kept([]byte("wb"))); err != nil {
+		t.Fatal(err)
+	}
+	retry(1)
+	save(2, shixincheck.OutcomeFailed, at(9, 9))
+	sup, err := s.CreateBatchFiling(ctx, "b1", due)
+	if err != nil {
+		t.Fatalf("CreateBatchFiling after the submission: %v", err)
+	}
+	if sup.ID == f.ID || sup.Title != "批次 b1 补充" || sup.BatchID != "b1" || sup.State != shixincheck.FilingPrepared ||
+		!sup.CompletedAt.Equal(at(9, 9)) || sup.DueDate == nil || sup.DueDate.Format(dueLayout) != "2026-03-16" {
+		t.Errorf("supplementary filing = %+v", sup)
+	}
+	if got := filedRows(t, s, sup.ID); !reflect.DeepEqual(got, []string{"b1/3"}) {
+		t.Errorf("supplementary filing rows = %v, want [b1/3]", got)
+	}
+	if rows, _ := s.FilingRows(ctx, f.ID); len(rows) != 3 || !rows[2].Check.QueriedAt.Equal(at(5, 10)) {
+		t.Errorf("the submitted filing changed: %d rows", len(rows))
+	}
+
+	// A retry filed while a clerk submits the supplement: the kept workbook
+	// holds exactly the submitted filing's checks, and the retry lands in a
+	// new supplement.
+	retry(1)
+	save(2, shixincheck.OutcomeClear, at(10, 9))
+	checkIDs := func(rows []Row) []int64 {
+		var out []int64
+		for _, r := range rows {
+			out = append(out, r.Check.ID)
+		}
+		return out
+	}
+	filed := make(chan error, 1)
+	var wrote []int64
+	err = s.MarkSubmitted(ctx, sup.ID, submission(), func(rows []Row) ([]byte, error) {
+		wrote = checkIDs(rows)
+		go func() {
+			_, err := s.CreateBatchFiling(ctx, "b1", due)
+			filed <- err
+		}()
+		return []byte("wb"), nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-filed; err != nil {
+		t.Fatalf("CreateBatchFiling during the submission: %v", err)
+	}
+	if rows, err := s.FilingRows(ctx, sup.ID); err != nil || len(wrote) != 1 || !reflect.DeepEqual(checkIDs(rows), wrote) ||
+		rows[0].Check.Outcome != shixincheck.OutcomeFailed {
+		t.Errorf("submitted supplement holds checks %v (%v), its kept workbook was written from %v", checkIDs(rows), err, wrote)
+	}
+	all, err := s.Filings(ctx)
+	if err != nil || len(all) != 3 {
+		t.Fatalf("Filings = %d, %v; want the batch's and two supplements", len(all), err)
+	}
+	for _, g := range all {
+		if g.ID == f.ID || g.ID == sup.ID {
+			continue
+		}
+		rows, err := s.FilingRows(ctx, g.ID)
+		if err != nil || len(rows) != 1 || rows[0].Check.Outcome != shixincheck.OutcomeClear || g.Title != "批次 b1 补充" {
+			t.Errorf("second supplement %+v holds %d rows, %v; want b1/3's clear retry", g, len(rows), err)
+		}
+	}
+}
+
+func TestRefreshDueDates(t *testing.T) { onBoth(t, testRefreshDueDates) }
+
+// At start the daemon works out the due dates of prepared filings again:
+// a year entered since, or a corrected day, moves them; submitted ones stay.
+func testRefreshDueDates(t *testing.T, fresh factory) {
+	ctx := context.Background()
+	s := newStore(t, fresh)
+	for _, id := range []string{"b1", "b2", "b3"} {
+		cands := mustCreate(t, s, testBatch(id, at(1, 8)), people(2))
+		for i, c := range cands {
+			check := simpleCheck(c.ID, shixincheck.OutcomeClear, 0)
+			check.QueriedAt = at(2+i, 9) // 2 and 3 March
+			mustSave(t, s, check)
+		}
+	}
+	known, err := s.CreateBatchFiling(ctx, "b1", fixedDue(beijingDay(2026, 3, 20), nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	unknown, err := s.CreateBatchFiling(ctx, "b2", unknownYear)
+	if err != nil || unknown.DueDate != nil {
+		t.Fatalf("CreateBatchFiling(unknown year) = %+v, %v", unknown, err)
+	}
+	submitted, err := s.CreateBatchFiling(ctx, "b3", fixedDue(beijingDay(2026, 3, 20), nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkSubmitted(ctx, submitted.ID, submission(), kept([]byte("wb"))); err != nil {
+		t.Fatal(err)
+	}
+
+	var asked []time.Time
+	n, err := s.RefreshDueDates(ctx, weekLater(&asked))
+	if err != nil || n != 2 {
+		t.Fatalf("RefreshDueDates = %d, %v; want 2 changed", n, err)
+	}
+	if len(asked) != 2 || !asked[0].Equal(at(2, 9)) || !asked[1].Equal(at(2, 9)) {
+		t.Errorf("calendar asked about %v, want each prepared filing's first check (2 March)", asked)
+	}
+	for _, id := range []int64{known.ID, unknown.ID} {
+		f, err := s.Filing(ctx, id)
+		if err != nil || f.DueDate == nil || f.DueDate.Format(dueLayout) != "2026-03-09" {
+			t.Errorf("filing %d after the refresh = %+v, %v; want due 2026-03-09", id, f, err)
+		}
+	}
+	if f, _ := s.Filing(ctx, submitted.ID); f.DueDate == nil || f.DueDate.Format(dueLayout) != "2026-03-20" {
+		t.Errorf("submitted filing's due date = %v, want it kept (2026-03-20)", f.DueDate)
+	}
+	if n, err := s.RefreshDueDates(ctx, weekLater(&asked)); err != nil || n != 0 {
+		t.Errorf("second RefreshDueDates = %d, %v; want nothing changed", n, err)
+	}
+	// The calendar no longer knows the year: the due date becomes unknown, not a guess.
+	if n, err := s.RefreshDueDates(ctx, unknownYear); err != nil || n != 2 {
+		t.Errorf("RefreshDueDates(unknown year) = %d, %v; want 2", n, err)
+	}
+	if f, _ := s.Filing(ctx, known.ID); f.DueDate != nil {
+		t.Errorf("due date with the year unknown = %v, want none", f.DueDate)
+	}
+}
+
 func TestPeriodFiling(t *testing.T) { onBoth(t, testPeriodFiling) }
 
 func testPeriodFiling(t *testing.T, fresh factory) {
@@ -192,8 +406,8 @@ func testPeriodFiling(t *testing.T, fresh factory) {
 	if !reflect.DeepEqual(f, want) {
 		t.Errorf("CreatePeriodFiling =\n%+v\nwant\n%+v", f, want)
 	}
-	if len(asked) != 1 || !asked[0].Equal(at(4, 9)) {
-		t.Errorf("calendar asked about %v, want %v", asked, at(4, 9))
+	if len(asked) != 1 || !asked[0].Equal(at(3, 9)) {
+		t.Errorf("calendar asked about %v, want the first check's time %v", asked, at(3, 9))
 	}
 	if got, err := s.Filing(ctx, f.ID); err != nil || !reflect.DeepEqual(got, f) {
 		t.Errorf("Filing = %+v, %v; want %+v", got, err, f)
@@ -305,7 +519,12 @@ func testFilingStates(t *testing.T, fresh factory) {
 	if _, err := s.SubmittedWorkbook(ctx, fA.ID); !errors.Is(err, ErrNotFound) {
 		t.Errorf("SubmittedWorkbook before submission = %v, want ErrNotFound", err)
 	}
-	if err := s.MarkSubmitted(ctx, fA.ID, when, "王经办", "XY-2026-0042", workbook); err != nil {
+	var wrote []string
+	write := func(rows []Row) ([]byte, error) {
+		wrote = keys(rows)
+		return workbook, nil
+	}
+	if err := s.MarkSubmitted(ctx, fA.ID, Submission{At: when, By: "王经办", Receipt: "XY-2026-0042"}, write); err != nil {
 		t.Fatalf("MarkSubmitted: %v", err)
 	}
 	got, err := s.Filing(ctx, fA.ID)
@@ -313,19 +532,22 @@ func testFilingStates(t *testing.T, fresh factory) {
 		t.Fatal(err)
 	}
 	if got.State != shixincheck.FilingSubmitted || got.SubmittedAt == nil || !got.SubmittedAt.Equal(when) ||
-		got.SubmittedBy != "王经办" || got.Receipt != "XY-2026-0042" {
+		got.SubmittedBy != "王经办" || got.Receipt != "XY-2026-0042" || got.SubmittedRecords {
 		t.Errorf("submitted filing = %+v", got)
+	}
+	if !reflect.DeepEqual(wrote, []string{"b1/1"}) {
+		t.Errorf("the submitted workbook was written from %v, want the filing's row b1/1", wrote)
 	}
 	if got.Overdue(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)) {
 		t.Error("a submitted filing reported overdue")
 	}
 	again := bytes.Repeat([]byte("other"), 10)
-	if err := s.MarkSubmitted(ctx, fA.ID, time.Now(), "someone else", "", again); !errors.Is(err, ErrAlreadySubmitted) {
+	if err := s.MarkSubmitted(ctx, fA.ID, Submission{By: "someone else", Records: true}, kept(again)); !errors.Is(err, ErrAlreadySubmitted) {
 		t.Errorf("second MarkSubmitted = %v, want ErrAlreadySubmitted", err)
 	}
-	kept, err := s.SubmittedWorkbook(ctx, fA.ID)
-	if err != nil || !bytes.Equal(kept, workbook) {
-		t.Errorf("SubmittedWorkbook = %d bytes, %v; want the %d submitted, unchanged", len(kept), err, len(workbook))
+	stored, err := s.SubmittedWorkbook(ctx, fA.ID)
+	if err != nil || !bytes.Equal(stored, workbook) {
+		t.Errorf("SubmittedWorkbook = %d bytes, %v; want the %d submitted, unchanged", len(stored), err, len(workbook))
 	}
 	if after, _ := s.Filing(ctx, fA.ID); !reflect.DeepEqual(after, got) {
 		t.Errorf("refused submission changed the filing: %+v, was %+v", after, got)
@@ -342,16 +564,19 @@ func testFilingStates(t *testing.T, fresh factory) {
 	}
 
 	// A submission needs who and what; a missing filing is not found.
-	if err := s.MarkSubmitted(ctx, fC.ID, time.Now(), " ", "", workbook); err == nil {
+	if err := s.MarkSubmitted(ctx, fC.ID, Submission{By: " "}, kept(workbook)); err == nil {
 		t.Error("MarkSubmitted without who accepted")
 	}
-	if err := s.MarkSubmitted(ctx, fC.ID, time.Now(), "王经办", "", nil); err == nil {
+	if err := s.MarkSubmitted(ctx, fC.ID, submission(), kept(nil)); err == nil {
 		t.Error("MarkSubmitted without a workbook accepted")
+	}
+	if err := s.MarkSubmitted(ctx, fC.ID, submission(), func([]Row) ([]byte, error) { return nil, errors.New("disk full") }); err == nil {
+		t.Error("MarkSubmitted whose workbook could not be written accepted")
 	}
 	if f, _ := s.Filing(ctx, fC.ID); f.State != shixincheck.FilingPrepared {
 		t.Errorf("refused submissions changed fC: %+v", f)
 	}
-	if err := s.MarkSubmitted(ctx, 9999, time.Now(), "王经办", "", workbook); !errors.Is(err, ErrNotFound) {
+	if err := s.MarkSubmitted(ctx, 9999, submission(), kept(workbook)); !errors.Is(err, ErrNotFound) {
 		t.Errorf("MarkSubmitted(missing) = %v, want ErrNotFound", err)
 	}
 	if _, err := s.SubmittedWorkbook(ctx, 9999); !errors.Is(err, ErrNotFound) {

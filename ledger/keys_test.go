@@ -72,7 +72,7 @@ func fileBatch(t *testing.T, s *Store, batchID string, submit bool) int64 {
 		t.Fatalf("CreateBatchFiling(%s): %v", batchID, err)
 	}
 	if submit {
-		if err := s.MarkSubmitted(ctx, f.ID, time.Now(), "王经办", "", secretText("PK\x03\x04 workbook")); err != nil {
+		if err := s.MarkSubmitted(ctx, f.ID, submission(), kept(secretText("PK\x03\x04 workbook"))); err != nil {
 			t.Fatalf("MarkSubmitted(%d): %v", f.ID, err)
 		}
 	}

@@ -360,7 +360,7 @@ func testNotFound(t *testing.T, fresh factory) {
 	_, checks["CreateBatchFiling"] = s.CreateBatchFiling(ctx, "nope", nil)
 	_, checks["Filing"] = s.Filing(ctx, 42)
 	_, checks["FilingRows"] = s.FilingRows(ctx, 42)
-	checks["MarkSubmitted"] = s.MarkSubmitted(ctx, 42, time.Now(), "王经办", "", []byte("wb"))
+	checks["MarkSubmitted"] = s.MarkSubmitted(ctx, 42, submission(), kept([]byte("wb")))
 	_, checks["SubmittedWorkbook"] = s.SubmittedWorkbook(ctx, 42)
 	for name, err := range checks {
 		if !errors.Is(err, ErrNotFound) {

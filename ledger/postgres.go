@@ -189,4 +189,8 @@ var postgresMigrations = []string{
 		sealed TEXT NOT NULL
 	);
 	ALTER TABLE batches ADD COLUMN purged_at TIMESTAMPTZ;`,
+
+	// 6: as SQLite's version 6.
+	`ALTER TABLE filings ADD COLUMN submitted_records BOOLEAN NOT NULL DEFAULT FALSE;
+	UPDATE filings SET submitted_records = TRUE WHERE state = 'submitted';`,
 }

@@ -66,8 +66,9 @@ func (s *Store) lockRetention(ctx context.Context, tx *sql.Tx) error {
 //   - none of its candidates is queued (all are done or cancelled),
 //   - its last check was made before finishedBefore (a batch without any
 //     check: created before), and
-//   - every filing holding one of its checks is submitted (a prepared filing
-//     still needs the full names and ID numbers).
+//   - every check that counts is in a filing, and every filing holding one
+//     of its checks is submitted (until then the credit office still needs
+//     the full names and ID numbers).
 //
 // Batches old enough but not meeting the last two are reported held back.
 // Purging a batch, in one transaction: each candidate's name and ID number
@@ -189,6 +190,18 @@ func (s *Store) planPurge(ctx context.Context, q querier, id string, cutoff time
 	}
 	if len(prepared) > 0 {
 		p.held = "in a filing not submitted yet (filing " + strings.Join(prepared, ", ") + "): it needs the full names and ID numbers"
+		return p, nil
+	}
+	// A check that counts and is in no filing yet (an office filing by period
+	// files it later) still has to reach the credit office in full.
+	var unfiled int
+	if err := q.QueryRowContext(ctx, s.rebind(`SELECT COUNT(*)`+rowFrom+` WHERE `+isLatest+` AND candidates.batch_id = ?
+			AND NOT EXISTS (SELECT 1 FROM filing_checks fc WHERE fc.check_id = k.id)`),
+		shixincheck.StateDone, id).Scan(&unfiled); err != nil {
+		return p, err
+	}
+	if unfiled > 0 {
+		p.held = fmt.Sprintf("checks not filed yet: %d: they need the full names and ID numbers", unfiled)
 		return p, nil
 	}
 

@@ -69,7 +69,7 @@ func testPurge(t *testing.T, fresh factory) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.MarkSubmitted(ctx, shared.ID, time.Now(), "王经办", "", secretText("PK shared")); err != nil {
+	if err := s.MarkSubmitted(ctx, shared.ID, submission(), kept(secretText("PK shared"))); err != nil {
 		t.Fatal(err)
 	}
 	before := viewLedger(t, s)
@@ -225,7 +225,7 @@ func testPurge(t *testing.T, fresh factory) {
 	}
 
 	// Once held's filing is submitted it goes, and with recent the shared workbook.
-	if err := s.MarkSubmitted(ctx, fHeld, time.Now(), "王经办", "", secretText("PK held")); err != nil {
+	if err := s.MarkSubmitted(ctx, fHeld, submission(), kept(secretText("PK held"))); err != nil {
 		t.Fatal(err)
 	}
 	rep, err = s.Purge(ctx, at(31, 0), false)
@@ -261,7 +261,7 @@ func testPurgeDryRunCountsWorkbooks(t *testing.T, fresh factory) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.MarkSubmitted(ctx, f.ID, time.Now(), "王经办", "", []byte("wb")); err != nil {
+	if err := s.MarkSubmitted(ctx, f.ID, submission(), kept([]byte("wb"))); err != nil {
 		t.Fatal(err)
 	}
 	dry, err := s.Purge(ctx, at(10, 0), true)
@@ -271,5 +271,36 @@ func testPurgeDryRunCountsWorkbooks(t *testing.T, fresh factory) {
 	rep, err := s.Purge(ctx, at(10, 0), false)
 	if err != nil || !reflect.DeepEqual(rep, dry) {
 		t.Errorf("Purge = %+v, %v; want the dry run's %+v", rep, err, dry)
+	}
+}
+
+func TestPurgeHoldsUnfiledChecks(t *testing.T) { onBoth(t, testPurgeHoldsUnfiledChecks) }
+
+// An office filing by period files a batch's checks after it finished: until
+// they are filed and submitted, the batch keeps its full data.
+func testPurgeHoldsUnfiledChecks(t *testing.T, fresh factory) {
+	ctx := context.Background()
+	s := newStore(t, fresh)
+	writePersonal(t, s, "unfiled", at(2, 9))
+	rep, err := s.Purge(ctx, at(10, 0), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Batches) != 0 || len(rep.HeldBack) != 1 || !strings.Contains(rep.HeldBack[0].Reason, "not filed yet: 3") {
+		t.Fatalf("Purge of a batch whose checks are in no filing = %+v; want it held back, 3 checks unfiled", rep)
+	}
+	f, err := s.CreatePeriodFiling(ctx, shixincheck.Filing{Title: "政工科 2026年3月", Items: []string{itemHire}, From: at(1, 0), To: at(31, 0)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkSubmitted(ctx, f.ID, submission(), kept(secretText("PK period"))); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = s.Purge(ctx, at(10, 0), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Batches) != 1 || rep.Batches[0].ID != "unfiled" || len(rep.HeldBack) != 0 {
+		t.Fatalf("Purge once filed and submitted = %+v; want the batch purged", rep)
 	}
 }

@@ -21,13 +21,17 @@ const (
 type Query struct {
 	IDNumber string    // exact, normalised by the caller; compared by keyed hash (Lookup); purged batches' people are not found
 	Name     string    // exact, likewise
-	Items    []string  // 应用事项; a department's items are resolved by the caller from the rules
+	Items    []string  // 应用事项
 	From, To time.Time // queried_at in [From, To); a zero bound is open
 	Outcomes []shixincheck.Outcome
 	Measure  string
 	BatchID  string
 	Limit    int // 0 means DefaultLimit; at most MaxLimit
 	Offset   int
+
+	// DepartmentItems are a department's items, resolved by the caller from
+	// the rules: a filter of its own, so that with Items both must hold.
+	DepartmentItems []string
 }
 
 // Row is one check with its candidate and batch. Evidence is not loaded (see Evidence).
@@ -113,8 +117,10 @@ func (s *Store) Query(ctx context.Context, q Query) ([]Row, int, error) {
 	if q.Name != "" {
 		add(`candidates.name_lookup = ?`, s.keys.Lookup(q.Name))
 	}
-	if len(q.Items) > 0 {
-		add(`candidates.item IN (`+placeholders(len(q.Items))+`)`, anys(q.Items)...)
+	for _, items := range [][]string{q.Items, q.DepartmentItems} {
+		if len(items) > 0 {
+			add(`candidates.item IN (`+placeholders(len(items))+`)`, anys(items)...)
+		}
 	}
 	if !q.From.IsZero() {
 		add(`k.queried_at >= ?`, dbTime(q.From))

@@ -208,4 +208,9 @@ var sqliteMigrations = []string{
 		sealed TEXT NOT NULL
 	);
 	ALTER TABLE batches ADD COLUMN purged_at TIMESTAMP;`,
+
+	// 6: whether the workbook handed in with a filing had the sheet of
+	// records; those submitted before had it.
+	`ALTER TABLE filings ADD COLUMN submitted_records INTEGER NOT NULL DEFAULT 0;
+	UPDATE filings SET submitted_records = 1 WHERE state = 'submitted';`,
 }

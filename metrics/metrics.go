@@ -230,9 +230,9 @@ func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter 
 type FilingStats struct {
 	Prepared, Submitted int
 	Overdue             int
-	OldestOverdueDays   int // working days the oldest overdue filing is late
-	DueSoon             int // prepared, due within the next 2 working days
-	UnknownDue          int // prepared, due date unknown: the calendar lacks the year
+	OldestOverdue       time.Duration // how long since the end of the oldest overdue filing's due date
+	DueSoon             int           // prepared, due within the next 2 working days
+	UnknownDue          int           // prepared, due date unknown: the calendar lacks the year
 }
 
 // WatchFilings exposes the filings' states, read at each scrape.
@@ -242,7 +242,7 @@ func (m *Metrics) WatchFilings(read func(context.Context) (FilingStats, error)) 
 
 var (
 	filingsDesc       = prometheus.NewDesc(namespace+"_filings", "Filings with the credit office, by state (overdue and due_soon are prepared filings too).", []string{"state"}, nil)
-	oldestOverdueDesc = prometheus.NewDesc(namespace+"_filing_oldest_overdue_workdays", "Working days the oldest overdue filing is past its due date (0 when none is overdue).", nil, nil)
+	oldestOverdueDesc = prometheus.NewDesc(namespace+"_filing_oldest_overdue_seconds", "Seconds since the end of the oldest overdue filing's due date (Beijing); 0 when none is overdue.", nil, nil)
 	filingsUpDesc     = prometheus.NewDesc(namespace+"_filings_read_ok", "1 when the filings could be read from the ledger at this scrape.", nil, nil)
 )
 
@@ -268,7 +268,7 @@ func (c *filingCollector) Collect(ch chan<- prometheus.Metric) {
 	for state, n := range map[string]int{"prepared": s.Prepared, "submitted": s.Submitted, "overdue": s.Overdue, "due_soon": s.DueSoon, "due_unknown": s.UnknownDue} {
 		ch <- prometheus.MustNewConstMetric(filingsDesc, prometheus.GaugeValue, float64(n), state)
 	}
-	ch <- prometheus.MustNewConstMetric(oldestOverdueDesc, prometheus.GaugeValue, float64(s.OldestOverdueDays))
+	ch <- prometheus.MustNewConstMetric(oldestOverdueDesc, prometheus.GaugeValue, s.OldestOverdue.Seconds())
 }
 
 // WatchCalendar exposes which years the working-day calendar knows, and

@@ -32,7 +32,7 @@ func TestMetricsExposeOutcomesBacklogAndFilings(t *testing.T) {
 	unknown := m.WatchCalendar([]int{2025, 2026})
 	unknown()
 	m.WatchFilings(func(context.Context) (FilingStats, error) {
-		return FilingStats{Prepared: 3, Submitted: 2, Overdue: 1, OldestOverdueDays: 5, DueSoon: 1}, nil
+		return FilingStats{Prepared: 3, Submitted: 2, Overdue: 1, OldestOverdue: 36 * time.Hour, DueSoon: 1}, nil
 	})
 	out := scrape(t, m)
 	for _, want := range []string{
@@ -47,7 +47,7 @@ func TestMetricsExposeOutcomesBacklogAndFilings(t *testing.T) {
 		`shixincheck_calendar_unknown_year_total 1`,
 		`shixincheck_filings{state="overdue"} 1`,
 		`shixincheck_filings{state="prepared"} 3`,
-		`shixincheck_filing_oldest_overdue_workdays 5`,
+		`shixincheck_filing_oldest_overdue_seconds 129600`,
 		`shixincheck_filings_read_ok 1`,
 	} {
 		if !strings.Contains(out, want) {

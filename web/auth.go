@@ -14,6 +14,7 @@ import (
 	shixincheck "github.com/shixincheck/shixincheck"
 	"github.com/shixincheck/shixincheck/access"
 	"github.com/shixincheck/shixincheck/ledger"
+	"github.com/shixincheck/shixincheck/roster"
 )
 
 // SessionMax is how long a session lasts after log-in however much it is
@@ -262,7 +263,7 @@ func (s *Server) checkCSRF(w http.ResponseWriter, r *http.Request, want string) 
 		}
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return http.StatusRequestEntityTooLarge, "文件过大：请上传不超过 20 MB 的文件"
+			return http.StatusRequestEntityTooLarge, roster.MsgTooBig
 		}
 		got = r.PostFormValue(csrfField)
 	}

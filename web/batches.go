@@ -43,14 +43,32 @@ func parseBatchFilter(q url.Values) (batchFilter, error) {
 	return f, nil
 }
 
+// FromText and ToText are the filter's dates as the form's date inputs take
+// them ("" for none), so the list page keeps what the clerk chose.
+func (f batchFilter) FromText() string { return dateText(f.From, 0) }
+func (f batchFilter) ToText() string   { return dateText(f.To, -1) }
+
+func dateText(t time.Time, days int) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.AddDate(0, 0, days).In(shanghai).Format("2006-01-02")
+}
+
 // batches lists the newest batches that pass the filter, with their state.
 func (s *Server) batches(ctx context.Context, f batchFilter) ([]batchView, error) {
 	all, err := s.Ledger.Batches(ctx, listedBatches)
 	if err != nil {
 		return nil, fmt.Errorf("web: batches: %w", err)
 	}
-	var out []batchView
-	backlog := s.backlog(ctx) // one for the whole list: captchas are not tied to a batch
+	if it, ok := s.Rules.Lookup(f.Item); ok {
+		f.Item = it.Name // batches store the official name; an item no longer configured is matched as written
+	}
+	var (
+		picked   []shixincheck.Batch
+		progress []ledger.Progress
+		ids      []string
+	)
 	for _, b := range all {
 		if (f.Item != "" && b.Item != f.Item) || (!f.From.IsZero() && b.CreatedAt.Before(f.From)) || (!f.To.IsZero() && !b.CreatedAt.Before(f.To)) {
 			continue
@@ -59,7 +77,12 @@ func (s *Server) batches(ctx context.Context, f batchFilter) ([]batchView, error
 		if err != nil {
 			return nil, fmt.Errorf("web: batches: %w", err)
 		}
-		v := summary(b, p, backlog)
+		picked, progress, ids = append(picked, b), append(progress, p), append(ids, b.ID)
+	}
+	backlog, waiting := s.captchaCounts(ctx, ids...)
+	var out []batchView
+	for i, b := range picked {
+		v := summary(b, progress[i], backlog, waiting[b.ID])
 		if f.State == "" || v.State == f.State {
 			out = append(out, v)
 		}
@@ -128,7 +151,7 @@ func (s *Server) control(w http.ResponseWriter, r *http.Request, act func(ctx co
 	id := r.PathValue("id")
 	if err := act(r.Context(), id); err != nil {
 		if errors.Is(err, ledger.ErrBatchCancelled) {
-			s.writeError(w, r, http.StatusConflict, "批次已取消，不能再暂停、继续或重试")
+			s.writeError(w, r, http.StatusConflict, "批次已经取消，不能再暂停、继续、取消或重试")
 			return
 		}
 		s.fail(w, r, err)

@@ -1,11 +1,16 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/png"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -173,6 +178,126 @@ func TestUploadPagesInChromium(t *testing.T) {
 	click("#retry")
 	if state() != "核查中" || len(ts.enqueued) != before+1 || ts.enqueued[before] != cands[1].ID {
 		t.Errorf("after retry: state %q, enqueued %v", state(), ts.enqueued[before:])
+	}
+}
+
+// TestValidatingAndRetryInChromium: while the upload's POST is in flight
+// (validation is part of it: the batch exists only once its file is valid)
+// the page shows 校验中 and keeps the clerk from sending it twice; a batch
+// done with only checks for a person's review offers no retry.
+func TestValidatingAndRetryInChromium(t *testing.T) {
+	ts := newTestServer(t)
+	browser := newBrowser(t)
+	page := browser.MustPage(ts.URL + "/batches").Timeout(60 * time.Second)
+	browserLogIn(t, ts, page, shixincheck.RoleClerk)
+	good := filepath.Join(t.TempDir(), "good.csv")
+	os.WriteFile(good, []byte(goodCSV), 0o600)
+
+	// While a navigation is pending Chromium holds back every command to the
+	// page's scripts, so the page is seen as the clerk sees it: in
+	// screenshots, which the browser takes itself.
+	shot := func() image.Image {
+		img, err := png.Decode(bytes.NewReader(page.MustScreenshot()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return img
+	}
+	same := func(a, b image.Image, r image.Rectangle) bool {
+		for y := r.Min.Y; y < r.Max.Y; y++ {
+			for x := r.Min.X; x < r.Max.X; x++ {
+				if a.At(x, y) != b.At(x, y) {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	page.MustElement(`select[name=item]`).MustSelect("优秀政协委员评选")
+	page.MustElement(`input[name=unit]`).MustInput("政协黄石市委员会办公室")
+	page.MustElement(`input[name=handler]`).MustInput("王经办")
+	page.MustElement(`input[name=phone]`).MustInput("0714-6666666")
+	page.MustElement(`input[type=file]`).MustSetFiles(good)
+	button, status := page.MustElement("#upload-button"), page.MustElement("#upload-status")
+	if status.MustVisible() {
+		t.Error("校验中 shown before any upload")
+	}
+	button.MustHover() // where the click will leave the mouse
+	// The page as it should look while validating, drawn by the test, and
+	// the area of the button and the status.
+	page.MustEval(`() => { document.getElementById("upload-status").hidden = false; document.getElementById("upload-button").disabled = true }`)
+	if !strings.Contains(status.MustText(), "校验中") {
+		t.Errorf("status text %q", status.MustText())
+	}
+	area := image.Rectangle{}
+	for _, el := range []*rod.Element{button, status} {
+		b := el.MustShape().Box()
+		area = area.Union(image.Rect(int(b.X), int(b.Y), int(b.X+b.Width)+1, int(b.Y+b.Height)+1))
+	}
+	validating := shot()
+	area = area.Intersect(validating.Bounds())
+	page.MustEval(`() => { document.getElementById("upload-status").hidden = true; document.getElementById("upload-button").disabled = false }`)
+	if same(shot(), validating, area) {
+		t.Fatal("the page looks the same with and without the status: the check below could not fail")
+	}
+
+	entered, release := make(chan struct{}), make(chan struct{})
+	var released sync.Once
+	t.Cleanup(func() { released.Do(func() { close(release) }) }) // before the server's Close, which waits for the held request
+	ts.mu.Lock()
+	ts.hold = func(r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/batches" {
+			close(entered)
+			<-release
+		}
+	}
+	ts.mu.Unlock()
+	wait := page.MustWaitNavigation()
+	button.MustClick()
+	select {
+	case <-entered:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the upload never reached the server")
+	}
+	// The request is held: the page shows 校验中 and a disabled button.
+	for deadline := time.Now().Add(10 * time.Second); !same(shot(), validating, area); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("while the upload is validated, the page does not show 校验中 with the button disabled")
+		}
+	}
+	if bs, _ := ts.ledger.Batches(context.Background(), 0); len(bs) != 0 {
+		t.Errorf("%d batches exist while the upload is validated", len(bs))
+	}
+	released.Do(func() { close(release) })
+	wait()
+	ts.mu.Lock()
+	ts.hold = nil
+	ts.mu.Unlock()
+	if !strings.Contains(page.MustInfo().URL, "/batches/b") {
+		t.Fatalf("after the upload at %s", page.MustInfo().URL)
+	}
+
+	// One check for a person's review, one clear: done with failures, but
+	// nothing failed to retry.
+	id := page.MustElement("#batch").MustAttribute("data-id")
+	cands, _ := ts.ledger.Candidates(context.Background(), *id)
+	for i, c := range cands {
+		check := shixincheck.Check{CandidateID: c.ID, QueriedAt: time.Now(), Channel: shixincheck.Channel, Site: "classic",
+			Outcome: shixincheck.OutcomeClear, Measure: "同等条件优先推荐", RuleVersion: "seed"}
+		if i == 0 {
+			check.Outcome, check.Measure = shixincheck.OutcomeReview, shixincheck.NeedsPerson
+		}
+		if _, _, err := ts.ledger.SaveCheck(context.Background(), check); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page.Timeout(15 * time.Second).MustWait(`() => document.getElementById("batch").dataset.state === "done_with_failures"`)
+	if page.MustElement("#retry").MustVisible() {
+		t.Error("retry offered live for a batch with no failed check")
+	}
+	page.MustReload().MustWaitLoad()
+	if state := page.MustElement("#batch").MustAttribute("data-state"); *state != "done_with_failures" || page.MustElement("#retry").MustVisible() {
+		t.Error("retry offered on the page of a batch with no failed check")
 	}
 }
 

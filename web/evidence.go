@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 
 	shixincheck "github.com/shixincheck/shixincheck"
 )
@@ -72,7 +73,13 @@ func (s *Server) handleEvidenceFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", f.MIME)
-	w.Header().Set("Content-Disposition", "inline; filename=\""+f.Name+"\"")
+	// Pictures and PDFs show in the browser; a page archive (.mhtml) is saved
+	// and opened from disk, as browsers do not render it from a download.
+	disposition := "attachment"
+	if strings.HasPrefix(f.MIME, "image/") || f.MIME == "application/pdf" {
+		disposition = "inline"
+	}
+	w.Header().Set("Content-Disposition", disposition+"; filename=\""+f.Name+"\"")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Write(f.Data)
 	s.Log.Info("evidence file viewed", "check", id)

@@ -23,6 +23,8 @@ type filingView struct {
 	StatusText string                   `json:"status_text"`
 	DaysLeft   *int                     `json:"days_left,omitempty"` // working days until due; negative when overdue
 	Checks     int                      `json:"checks"`
+	// SubmittedLate: handed in on a Beijing date after the due date.
+	SubmittedLate bool `json:"submitted_late"`
 }
 
 var statusText = map[shixincheck.FilingStatus]string{
@@ -34,14 +36,14 @@ var statusText = map[shixincheck.FilingStatus]string{
 }
 
 func (s *Server) viewFiling(f shixincheck.Filing, now time.Time) filingView {
-	v := filingView{Filing: f}
+	v := filingView{Filing: f, SubmittedLate: f.SubmittedLate()}
 	v.Status, v.DaysLeft = f.Status(now, s.Calendar)
 	v.StatusText = statusText[v.Status]
 	return v
 }
 
-// DueDate is the 7-working-day deadline of checks completed at completed.
-type DueDate func(completed time.Time) (*time.Time, error)
+// DueDate is the 7-working-day deadline of checks made at checked.
+type DueDate func(checked time.Time) (*time.Time, error)
 
 func (s *Server) filings(ctx context.Context) ([]filingView, error) {
 	fs, err := s.Ledger.Filings(ctx)
@@ -178,7 +180,14 @@ func (s *Server) handleFilingPage(w http.ResponseWriter, r *http.Request) {
 		lines[i] = line{row.Candidate.Item, shixincheck.MaskName(row.Candidate.Name), shixincheck.MaskID(row.Candidate.IDNumber),
 			shixincheck.ResultText(c.Outcome, c.HitCount), c.Measure, c.QueriedAt}
 	}
-	s.render(w, r, http.StatusOK, "filing.html", map[string]any{"Title": v.Title, "Filing": v, "Lines": lines, "Today": s.now().In(shanghai).Format("2006-01-02")})
+	var first *time.Time // the due date counts from it
+	for _, row := range rows {
+		if t := row.Check.QueriedAt; first == nil || t.Before(*first) {
+			first = &t
+		}
+	}
+	s.render(w, r, http.StatusOK, "filing.html", map[string]any{"Title": v.Title, "Filing": v, "Lines": lines,
+		"FirstCheck": first, "Today": s.now().In(shanghai).Format("2006-01-02")})
 }
 
 // filingWorkbook writes a filing's workbook: full IDs for the official
@@ -197,18 +206,26 @@ func filingWorkbook(f shixincheck.Filing, rows []ledger.Row, masked, records boo
 }
 
 // handleFilingWorkbook serves a filing's workbook (masked=1: IDs masked;
-// records=0: without the sheet of records); once submitted, the official copy
-// is the one kept at submission, byte for byte.
+// records=0 or 1: without or with the sheet of records, by default with).
+// Once submitted, the official copy is the one kept at submission, byte for
+// byte, and it is the default: records then defaults to what was handed in.
 func (s *Server) handleFilingWorkbook(w http.ResponseWriter, r *http.Request) {
 	v, rows, err := s.loadFiling(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	submitted := v.State == shixincheck.FilingSubmitted
 	masked := r.URL.Query().Get("masked") == "1"
-	records := r.URL.Query().Get("records") != "0"
+	records := true
+	switch q := r.URL.Query().Get("records"); {
+	case q == "0":
+		records = false
+	case q == "" && submitted:
+		records = v.SubmittedRecords
+	}
 	var data []byte
-	if v.State == shixincheck.FilingSubmitted && !masked && records {
+	if submitted && !masked && records == v.SubmittedRecords {
 		data, err = s.Ledger.SubmittedWorkbook(r.Context(), v.ID)
 	} else {
 		data, err = filingWorkbook(v.Filing, rows, masked, records)
@@ -232,14 +249,16 @@ func (s *Server) handleFilingWorkbook(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleSubmitFiling marks a filing submitted to the credit office: date,
-// who, optional receipt number. The workbook submitted is kept unchanged.
+// who, optional receipt number, and whether the workbook handed in had the
+// sheet of records (records: 1, the default, or 0). That workbook, with full
+// IDs, is written from the filing's rows at that moment and kept unchanged.
 func (s *Server) handleSubmitFiling(w http.ResponseWriter, r *http.Request) {
 	form, err := readForm(r)
 	if err != nil {
 		s.writeError(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
-	v, rows, err := s.loadFiling(r)
+	v, _, err := s.loadFiling(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -254,16 +273,24 @@ func (s *Server) handleSubmitFiling(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, http.StatusUnprocessableEntity, "请填写报送人")
 		return
 	}
-	data, err := filingWorkbook(v.Filing, rows, false, true)
+	var records bool
+	switch form.Get("records") {
+	case "1", "":
+		records = true
+	case "0":
+	default:
+		s.writeError(w, r, http.StatusUnprocessableEntity, "请选择报送的登记表是否包含失信记录表")
+		return
+	}
+	sub := ledger.Submission{At: at, By: by, Receipt: strings.TrimSpace(form.Get("receipt")), Records: records}
+	err = s.Ledger.MarkSubmitted(r.Context(), v.ID, sub, func(rows []ledger.Row) ([]byte, error) {
+		return filingWorkbook(v.Filing, rows, false, records)
+	})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.Ledger.MarkSubmitted(r.Context(), v.ID, at, by, strings.TrimSpace(form.Get("receipt")), data); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.Log.Info("filing submitted", "filing", v.ID)
+	s.Log.Info("filing submitted", "filing", v.ID, "records", records)
 	s.auditAfter(r, shixincheck.AuditFilingSubmitted, fmt.Sprintf("filing %d", v.ID), "submitted "+at.Format("2006-01-02"))
 	if wantsJSON(r) {
 		w.WriteHeader(http.StatusNoContent)

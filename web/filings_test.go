@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -103,11 +105,158 @@ func TestPeriodFilingDueOverdueSubmitted(t *testing.T) {
 	}
 	_, body = ts.send(t, "GET", fmt.Sprintf("/api/v1/filings/%d", f.ID), "")
 	json.Unmarshal(body, &f)
-	if f.Status != shixincheck.StatusSubmitted || f.Receipt != "XY-1" || f.SubmittedBy != "王经办" || f.Checks != 2 {
-		t.Errorf("after submission: %s", body)
+	if f.Status != shixincheck.StatusSubmitted || f.Receipt != "XY-1" || f.SubmittedBy != "王经办" || f.Checks != 2 ||
+		!f.SubmittedRecords || !f.SubmittedLate || !strings.Contains(string(body), `"submitted_late": true`) {
+		t.Errorf("after submission on 4 Mar, due 2 Mar: %s", body)
 	}
 	if code, _ := ts.send(t, "POST", "/api/v1/filings/999/submit", `{"submitted_at":"2026-03-04","submitted_by":"王"}`); code != http.StatusNotFound {
 		t.Errorf("unknown filing: status %d", code)
+	}
+}
+
+// section returns the part of a page from the heading with the given id to
+// the next heading.
+func section(page, id string) string {
+	_, rest, ok := strings.Cut(page, `<h2 id="`+id+`">`)
+	if !ok {
+		return ""
+	}
+	if i := strings.Index(rest, "<h2"); i >= 0 {
+		rest = rest[:i]
+	}
+	return rest
+}
+
+// The filing pages list each filing in its group, offer the submit form on
+// a prepared one, and flag a late submission; the clerk says whether the
+// records sheet was handed in, and exactly that workbook is kept.
+func TestFilingPages(t *testing.T) {
+	ts := newTestServer(t)
+	beijing := time.FixedZone("CST", 8*3600)
+	day := func(m time.Month, d int) time.Time { return time.Date(2026, m, d, 10, 0, 0, 0, beijing) }
+	// file checks people at checked (uploaded that day, unless it is in
+	// 2031, beyond the session) and files them as a period filing of that day.
+	file := func(checked time.Time) filingView {
+		t.Helper()
+		ts.setNow(checked)
+		if checked.Year() == 2031 {
+			ts.setNow(day(3, 1))
+		}
+		ts.checked(t, checked)
+		ts.setNow(day(3, 4))
+		d := checked.Format("2006-01-02")
+		code, body := ts.send(t, "POST", "/api/v1/filings", `{"department":"政工科","from":"`+d+`","to":"`+d+`","unit":"u","handler":"h","phone":"p"}`)
+		var f filingView
+		if code != http.StatusCreated || json.Unmarshal(body, &f) != nil {
+			t.Fatalf("filing of %s: %d %s", d, code, body)
+		}
+		return f
+	}
+	overdue := file(day(2, 13))                                             // due 2 Mar
+	late := file(day(2, 12))                                                // due 28 Feb (a make-up Saturday)
+	dueSoon := file(day(2, 25))                                             // due 5 Mar
+	onTime := file(day(3, 2))                                               // due 11 Mar
+	later := file(day(3, 3))                                                // due 12 Mar
+	unknown := file(time.Date(2031, 1, 6, 10, 0, 0, 0, beijing))            // the calendar does not know 2031
+	for _, f := range []filingView{overdue, late, dueSoon, onTime, later} { // all prepared, due as said
+		if f.DueDate == nil {
+			t.Fatalf("filing %d has no due date", f.ID)
+		}
+	}
+	if unknown.DueDate != nil {
+		t.Fatalf("filing of 2031 has due date %v", unknown.DueDate)
+	}
+
+	// A form post, as the page sends it: late, and without the records sheet.
+	resp := ts.clerk.postForm(t, fmt.Sprintf("/filings/%d/submit", late.ID), url.Values{
+		"submitted_at": {"2026-03-03"}, "submitted_by": {"王经办"}, "receipt": {"XY-7"}, "records": {"0"}})
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("submit form: status %d", resp.StatusCode)
+	}
+	if code, body := ts.send(t, "POST", fmt.Sprintf("/api/v1/filings/%d/submit", onTime.ID), `{"submitted_at":"2026-03-04","submitted_by":"李","records":"yes"}`); code != http.StatusUnprocessableEntity {
+		t.Errorf("records=yes: %d %s", code, body)
+	}
+	if code, body := ts.send(t, "POST", fmt.Sprintf("/api/v1/filings/%d/submit", onTime.ID), `{"submitted_at":"2026-03-04","submitted_by":"李","records":"1"}`); code != http.StatusNoContent {
+		t.Fatalf("submit on time: %d %s", code, body)
+	}
+
+	code, page := ts.clerk.get(t, "/filings")
+	if code != http.StatusOK {
+		t.Fatalf("/filings: %d", code)
+	}
+	link := func(f filingView) string { return fmt.Sprintf(`href="/filings/%d"`, f.ID) }
+	all := []filingView{overdue, late, dueSoon, onTime, later, unknown}
+	for _, group := range []struct {
+		id   string
+		want []filingView
+	}{
+		{"overdue", []filingView{overdue}},
+		{"due-soon", []filingView{dueSoon}},
+		{"prepared", []filingView{later}},
+		{"due-unknown", []filingView{unknown}},
+		{"submitted", []filingView{late, onTime}},
+	} {
+		part := section(string(page), group.id)
+		for _, f := range all {
+			want := slices.ContainsFunc(group.want, func(g filingView) bool { return g.ID == f.ID })
+			if strings.Contains(part, link(f)) != want {
+				t.Errorf("/filings group %s lists filing %d: %v, want %v", group.id, f.ID, !want, want)
+			}
+		}
+	}
+	if sub := section(string(page), "submitted"); strings.Count(sub, "逾期报送") != 1 {
+		t.Errorf("submitted group flags %d filings late, want 1:\n%s", strings.Count(sub, "逾期报送"), sub)
+	}
+
+	// One filing's page: the submit form while prepared; then who, when, the
+	// variant handed in and the late flag.
+	_, page = ts.clerk.get(t, fmt.Sprintf("/filings/%d", overdue.ID))
+	for _, want := range []string{fmt.Sprintf(`action="/filings/%d/submit"`, overdue.ID), `name="submitted_at"`, `name="records"`, "已逾期", "2026年3月2日", "2026-02-13 10:00"} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("page of the overdue filing lacks %q", want)
+		}
+	}
+	_, page = ts.clerk.get(t, fmt.Sprintf("/filings/%d", late.ID))
+	for _, want := range []string{`id="late"`, "2026年3月3日，王经办，回执号 XY-7", "不含失信记录表", "已报送"} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("page of the late filing lacks %q", want)
+		}
+	}
+	if strings.Contains(string(page), `/submit"`) {
+		t.Error("a submitted filing's page offers the submit form")
+	}
+	if _, page = ts.clerk.get(t, fmt.Sprintf("/filings/%d", onTime.ID)); strings.Contains(string(page), `id="late"`) || !strings.Contains(string(page), "含失信记录表") {
+		t.Error("the filing submitted on time is flagged late, or does not say the records sheet was handed in")
+	}
+	for _, c := range []struct {
+		f    filingView
+		late bool
+	}{{late, true}, {onTime, false}, {overdue, false}} {
+		_, body := ts.send(t, "GET", fmt.Sprintf("/api/v1/filings/%d", c.f.ID), "")
+		var got filingView
+		json.Unmarshal(body, &got)
+		if got.SubmittedLate != c.late {
+			t.Errorf("filing %d: submitted_late %v, want %v", c.f.ID, got.SubmittedLate, c.late)
+		}
+	}
+
+	// The kept workbook is the variant handed in, and the default download.
+	kept, err := ts.ledger.SubmittedWorkbook(context.Background(), late.ID)
+	if err != nil || cellsContain(t, kept, "(2019)鄂0202执1号") || !cellsContain(t, kept, "11010519491231002X") {
+		t.Fatalf("kept workbook: %v; want full IDs, no records sheet", err)
+	}
+	path := fmt.Sprintf("/api/v1/filings/%d/workbook", late.ID)
+	for _, q := range []string{"", "?records=0"} {
+		if _, got := ts.send(t, "GET", path+q, ""); !bytes.Equal(got, kept) {
+			t.Errorf("GET workbook%s is not the kept workbook", q)
+		}
+	}
+	if _, got := ts.send(t, "GET", path+"?records=1", ""); bytes.Equal(got, kept) || !cellsContain(t, got, "(2019)鄂0202执1号") {
+		t.Error("records=1 of a filing handed in without them does not add the records sheet")
+	}
+	if kept, _ := ts.ledger.SubmittedWorkbook(context.Background(), onTime.ID); !cellsContain(t, kept, "(2019)鄂0202执1号") {
+		t.Error("the workbook handed in with records=1 lacks the records sheet")
 	}
 }
 
@@ -155,6 +304,9 @@ func TestLedgerSearchHistoryAndExport(t *testing.T) {
 		want   int
 	}{
 		{`{"department":"委员工委"}`, 1},
+		{`{"item":"公职人员招录资格审查","department":"委员工委"}`, 0}, // both filters hold
+		{`{"item":"优秀政协委员评选","department":"委员工委"}`, 1},
+		{`{"item":"公职人员招录资格审查","department":"政工科"}`, 2},
 		{`{"item":"公职人员招录资格审查"}`, 2},
 		{`{"outcome":"listed"}`, 1},
 		{`{"measure":"同等条件优先推荐"}`, 1},
@@ -226,7 +378,8 @@ func TestEvidenceOfACheck(t *testing.T) {
 	checkID, _, err := ts.ledger.SaveCheck(context.Background(), shixincheck.Check{CandidateID: cands[0].ID, QueriedAt: time.Now(),
 		Channel: shixincheck.Channel, Site: "gkw", Outcome: shixincheck.OutcomeClear, Measure: "按正常政策程序办理", RuleVersion: "seed",
 		Evidence: []byte(`{"site":"gkw","answers":[{"url":"/gkw/zhcx/searchZhcx?page=1","status":200,"body":"{}"}]}`),
-		Files:    []shixincheck.EvidenceFile{{Name: "list-1.pdf", MIME: "application/pdf", Data: []byte("%PDF-1.7")}}})
+		Files: []shixincheck.EvidenceFile{{Name: "list-1.pdf", MIME: "application/pdf", Data: []byte("%PDF-1.7")},
+			{Name: "list-1.mhtml", MIME: "multipart/related", Data: []byte("MIME-Version: 1.0")}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,6 +394,14 @@ func TestEvidenceOfACheck(t *testing.T) {
 	code, pdf := ts.send(t, "GET", fmt.Sprintf("/api/v1/checks/%d/files/list-1.pdf", checkID), "")
 	if code != http.StatusOK || string(pdf) != "%PDF-1.7" {
 		t.Errorf("evidence file: %d %q", code, pdf)
+	}
+	// A PDF shows in the browser; a page archive is saved, as browsers open it only from disk.
+	for name, want := range map[string]string{"list-1.pdf": `inline; filename="list-1.pdf"`, "list-1.mhtml": `attachment; filename="list-1.mhtml"`} {
+		resp := ts.clerk.do(t, "GET", fmt.Sprintf("/api/v1/checks/%d/files/%s", checkID, name), "", nil)
+		resp.Body.Close()
+		if got := resp.Header.Get("Content-Disposition"); resp.StatusCode != http.StatusOK || got != want {
+			t.Errorf("%s: %d, Content-Disposition %q, want %q", name, resp.StatusCode, got, want)
+		}
 	}
 	if code, _ := ts.send(t, "GET", fmt.Sprintf("/api/v1/checks/%d/files/other.pdf", checkID), ""); code != http.StatusNotFound {
 		t.Errorf("missing evidence file: %d", code)

@@ -49,9 +49,7 @@ func (s *Server) ledgerQuery(form url.Values) (ledger.Query, roster.Problems) {
 		if len(items) == 0 {
 			problems = append(problems, roster.Problem{Field: "科室", Message: "未知的科室：" + v})
 		}
-		if q.Items == nil {
-			q.Items = items
-		}
+		q.DepartmentItems = items // with an item too, both hold: an item outside the department finds nothing
 	}
 	for _, d := range []struct {
 		key, label string

@@ -456,6 +456,12 @@ func TestOpenAPIAnswersMatchLive(t *testing.T) {
 	if ps, _ := bad.(map[string]any)["problems"].([]any); len(ps) < 4 {
 		t.Errorf("422 lists %d problems, want the 3 missing fields and the check digit", len(ps))
 	}
+	// A workbook's problems name their worksheet.
+	body, ct = multipartBody(t, goodFields, "list.xlsx", badXLSX(t))
+	badSheet := doc.checkAnswer(t, api, "POST", "/api/v1/batches", "/api/v1/batches", ct, body, http.StatusUnprocessableEntity)
+	if ps, _ := badSheet.(map[string]any)["problems"].([]any); len(ps) != 1 || ps[0].(map[string]any)["sheet"] != "名单" {
+		t.Errorf("422 of an .xlsx = %v, want one problem on sheet 名单", badSheet)
+	}
 
 	body, ct = multipartBody(t, goodFields, "list.csv", "姓名,身份证号\n张三,110105194912310021\n")
 	doc.checkAnswer(t, api, "POST", "/api/v1/batches/annotate", "/api/v1/batches/annotate", ct, body, http.StatusOK)
@@ -525,6 +531,8 @@ func TestOpenAPIAnswersMatchLive(t *testing.T) {
 	// The failed check again, then the batch cancelled: a cancelled batch is not steered.
 	doc.checkAnswer(t, api, "POST", "/api/v1/batches/"+id+"/retry-failed", batchPath+"/retry-failed", "", nil, http.StatusOK)
 	doc.checkAnswer(t, api, "POST", "/api/v1/batches/"+id+"/cancel", batchPath+"/cancel", "", nil, http.StatusOK)
+	doc.checkAnswer(t, api, "POST", "/api/v1/batches/"+id+"/cancel", batchPath+"/cancel", "", nil, http.StatusConflict)
+	doc.checkAnswer(t, api, "POST", "/api/v1/batches/nope/cancel", batchPath+"/cancel", "", nil, http.StatusNotFound)
 	doc.checkAnswer(t, api, "POST", "/api/v1/batches/"+id+"/pause", batchPath+"/pause", "", nil, http.StatusConflict)
 	doc.checkAnswer(t, api, "POST", "/api/v1/batches/nope/resume", batchPath+"/resume", "", nil, http.StatusNotFound)
 

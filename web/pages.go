@@ -128,9 +128,15 @@ func (s *Server) handleUploadForm(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	page, perr := s.batchesPage(r)
-	if perr != nil {
-		s.fail(w, r, perr)
+	s.showUploadProblems(w, r, problems)
+}
+
+// showUploadProblems shows the upload page again with every problem of an
+// upload, its form filled in as the clerk sent it.
+func (s *Server) showUploadProblems(w http.ResponseWriter, r *http.Request, problems roster.Problems) {
+	page, err := s.batchesPage(r)
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	page["Problems"] = problems

@@ -111,7 +111,7 @@ func (s *Server) parseUpload(r *http.Request) (upload, error) {
 	if err := r.ParseMultipartForm(maxUpload); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return upload{}, roster.Problems{{Field: "file", Message: "文件过大：请上传不超过 20 MB 的文件"}}
+			return upload{}, roster.Problems{{Message: roster.MsgTooBig}}
 		}
 		return upload{}, roster.Problems{{Field: "file", Message: "无法读取上传内容：请通过表单上传文件"}}
 	}
@@ -134,7 +134,7 @@ func (s *Server) parseUpload(r *http.Request) (upload, error) {
 	phone := field("phone", "联系电话", 30)
 	item, ok := s.Rules.Lookup(itemName)
 	if itemName != "" && !ok {
-		problems = append(problems, roster.Problem{Field: "应用事项", Message: "未知的应用事项：" + itemName + "（可选：" + strings.Join(s.Rules.Names(), "；") + "）"})
+		problems = append(problems, roster.Problem{Field: "应用事项", Message: s.Rules.UnknownItem(itemName)})
 	}
 
 	file, header, err := r.FormFile("file")
@@ -147,8 +147,12 @@ func (s *Server) parseUpload(r *http.Request) (upload, error) {
 	if u.data, err = io.ReadAll(io.LimitReader(file, roster.MaxFileBytes+1)); err != nil {
 		return u, fmt.Errorf("web: read upload: %w", err)
 	}
+	// Each row's 应用事项 is resolved by the rules (the batch's item when
+	// empty), so duplicates and unknown items are found with every other
+	// problem of the file.
 	res, err := roster.Read(bytes.NewReader(u.data), header.Filename, roster.Options{
 		Sheet: strings.TrimSpace(r.FormValue("sheet")), MergeDuplicates: r.FormValue("merge_duplicates") == "1",
+		Item: item.Name, LookupItem: s.Rules.Resolve,
 	})
 	var fileProblems roster.Problems
 	if errors.As(err, &fileProblems) {
@@ -156,27 +160,13 @@ func (s *Server) parseUpload(r *http.Request) (upload, error) {
 	} else if err != nil {
 		return u, fmt.Errorf("web: read roster: %w", err)
 	}
-	rows := res.Rows
-	u.merged = res.Merged
-	rowProblem := func(row int, msg string) roster.Problem {
-		return roster.Problem{Sheet: res.Sheet, Row: row, Field: "应用事项", Message: msg}
-	}
-
-	cands := make([]shixincheck.Candidate, 0, len(rows))
-	for _, row := range rows {
-		rowItem := item.Name
-		if row.Item != "" {
-			it, ok := s.Rules.Lookup(row.Item)
-			if !ok {
-				problems = append(problems, rowProblem(row.Line, "未知的应用事项："+row.Item))
-				continue
-			}
-			rowItem = it.Name
-		}
-		cands = append(cands, shixincheck.Candidate{Row: row.Line, Name: row.Name, IDNumber: row.IDNumber, Item: rowItem})
-	}
 	if len(problems) > 0 {
 		return u, problems
+	}
+	u.merged = res.Merged
+	cands := make([]shixincheck.Candidate, 0, len(res.Rows))
+	for _, row := range res.Rows {
+		cands = append(cands, shixincheck.Candidate{Row: row.Line, Name: row.Name, IDNumber: row.IDNumber, Item: row.Item})
 	}
 	u.batch = shixincheck.Batch{Item: item.Name, Unit: unit, Handler: handler, Phone: phone, CreatedAt: s.now().UTC()}
 	u.batch.ContentKey = s.Ledger.Lookup(contentKey(u.batch, cands, s.now()))
@@ -249,7 +239,8 @@ type batchView struct {
 	State          string                   `json:"state"`
 	StateText      string                   `json:"state_text"`
 	Progress       ledger.Progress          `json:"progress"`
-	CaptchaBacklog int64                    `json:"captcha_backlog"`
+	CaptchaBacklog int64                    `json:"captcha_backlog"` // captchas no person has taken yet, all batches
+	WaitingCaptcha int64                    `json:"waiting_captcha"` // this batch's checks waiting for a person's answer
 	batch          shixincheck.Batch        // as stored, for the workbook's header
 	// PerVerification is the candidates checked per verification a person did ("" before any).
 	PerVerification string          `json:"per_verification,omitempty"`
@@ -288,7 +279,8 @@ func (s *Server) loadBatch(ctx context.Context, id string) (batchView, []ledger.
 	if err != nil {
 		return batchView{}, nil, fmt.Errorf("web: load entries: %w", err)
 	}
-	v := summary(b, p, s.backlog(ctx))
+	backlog, waiting := s.captchaCounts(ctx, id)
+	v := summary(b, p, backlog, waiting[id])
 	for _, e := range entries {
 		cv := candidateView{
 			ID: e.Candidate.ID, Row: e.Candidate.Row, Name: shixincheck.MaskName(e.Candidate.Name), IDNumber: shixincheck.MaskID(e.Candidate.IDNumber),
@@ -306,20 +298,26 @@ func (s *Server) loadBatch(ctx context.Context, id string) (batchView, []ledger.
 	return v, entries, nil
 }
 
-// backlog is the captcha backlog shown with batches; 0 when Redis cannot say.
-func (s *Server) backlog(ctx context.Context) int64 {
-	n, err := s.Captcha.Backlog(ctx)
+// captchaCounts returns the captchas no person has taken yet (all batches)
+// and, per batch, its checks waiting for a person's answer; zeros when Redis
+// cannot say.
+func (s *Server) captchaCounts(ctx context.Context, batchIDs ...string) (int64, map[string]int64) {
+	backlog, err := s.Captcha.Backlog(ctx)
 	if err != nil {
-		return 0
+		backlog = 0
 	}
-	return n
+	waiting, err := s.Captcha.Waiting(ctx, batchIDs...)
+	if err != nil {
+		waiting = nil
+	}
+	return backlog, waiting
 }
 
 // summary is a batch's view without its candidates.
-func summary(b shixincheck.Batch, p ledger.Progress, backlog int64) batchView {
+func summary(b shixincheck.Batch, p ledger.Progress, backlog, waiting int64) batchView {
 	v := batchView{ID: b.ID, Item: b.Item, Unit: b.Unit, Handler: b.Handler, CreatedAt: b.CreatedAt, Control: b.Control,
-		Progress: p, CaptchaBacklog: backlog, batch: b}
-	v.State = batchState(b.Control, p, v.CaptchaBacklog)
+		Progress: p, CaptchaBacklog: backlog, WaitingCaptcha: waiting, batch: b}
+	v.State = batchState(b.Control, p, waiting)
 	if p.Captchas > 0 {
 		v.PerVerification = strconv.FormatFloat(float64(p.Done)/float64(p.Captchas), 'f', 1, 64)
 	}
@@ -350,9 +348,8 @@ var stateText = map[string]string{
 }
 
 // batchState derives a batch's state from what the clerk asked, its progress
-// and the captcha backlog (captchas are not tied to a batch: a running batch
-// with people's captchas pending is waiting for them).
-func batchState(c shixincheck.BatchControl, p ledger.Progress, backlog int64) string {
+// and how many of its checks wait for a person's captcha answer.
+func batchState(c shixincheck.BatchControl, p ledger.Progress, waiting int64) string {
 	switch {
 	case c == shixincheck.ControlCancelled:
 		return stateCancelled
@@ -362,7 +359,7 @@ func batchState(c shixincheck.BatchControl, p ledger.Progress, backlog int64) st
 		return stateDone
 	case c == shixincheck.ControlPaused:
 		return statePaused
-	case backlog > 0:
+	case waiting > 0:
 		return stateWaitingCaptcha
 	case p.Done == 0:
 		return stateQueued
@@ -521,7 +518,8 @@ func (s *Server) handleUploadAPI(w http.ResponseWriter, r *http.Request) {
 
 // handleAnnotate takes the same upload and answers a copy of the clerk's own
 // file with an error column, so the problems are fixed in place; 204 when
-// the file has none. Nothing is stored.
+// the file has none. Nothing is stored. The copy holds the clerk's people,
+// so it is audited like every download of personal data.
 func (s *Server) handleAnnotate(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
 	u, err := s.parseUpload(r)
@@ -538,13 +536,26 @@ func (s *Server) handleAnnotate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, http.StatusOK, "名单没有发现错误，可以直接上传")
 		return
 	}
+	// Without a file to mark (none sent, or not a table at all) the list
+	// is all there is: JSON for the API, the upload page for the form.
+	listOnly := func() {
+		if wantsJSON(r) {
+			s.fail(w, r, problems)
+			return
+		}
+		s.showUploadProblems(w, r, problems)
+	}
 	if u.data == nil {
-		s.fail(w, r, problems) // no file to mark
+		listOnly()
 		return
 	}
 	out, err := roster.Annotate(u.data, u.filename, problems)
 	if err != nil {
-		s.fail(w, r, problems) // a file we cannot copy (not a table at all): the list is all there is
+		listOnly()
+		return
+	}
+	if err := s.audit(r, shixincheck.AuditDownload, "upload", fmt.Sprintf("annotated copy, %d problems", len(problems))); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	sendXLSX(w, "errors.xlsx", "名单错误标注-"+strings.TrimSuffix(u.filename, filepath.Ext(u.filename))+".xlsx", out)

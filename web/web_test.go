@@ -43,6 +43,9 @@ type testServer struct {
 	dropped  []int64
 	now      time.Time // the server's clock: setNow changes it
 	accounts int       // accounts made, for unique logins
+	// hold, when set, is called before each request is served: a test
+	// holds a request in flight to see the page while it waits.
+	hold func(*http.Request)
 }
 
 func newTestServer(t *testing.T) *testServer {
@@ -84,7 +87,16 @@ func newTestServer(t *testing.T) *testServer {
 		Log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	ts.srv = srv
-	ts.Server = httptest.NewServer(srv.Handler())
+	handler := srv.Handler()
+	ts.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ts.mu.Lock()
+		hold := ts.hold
+		ts.mu.Unlock()
+		if hold != nil {
+			hold(r)
+		}
+		handler.ServeHTTP(w, r)
+	}))
 	t.Cleanup(ts.Close)
 	ts.clerk = ts.login(t, shixincheck.RoleClerk)
 	return ts

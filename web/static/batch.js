@@ -14,9 +14,12 @@
     return d.getUTCFullYear() + "-" + pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate()) + " " + pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes());
   }
 
-  function showActions(state) {
+  // A button shows in the states it names, and only while the count it
+  // needs (data-needs) is above 0: retry only with failed checks, not for
+  // checks that wait for a person's review.
+  function showActions(state, progress) {
     document.querySelectorAll("#actions button[data-when]").forEach(function (b) {
-      b.hidden = b.dataset.when.split(" ").indexOf(state) < 0;
+      b.hidden = b.dataset.when.split(" ").indexOf(state) < 0 || (b.dataset.needs && !(progress[b.dataset.needs] > 0));
     });
   }
 
@@ -25,7 +28,7 @@
     var st = document.getElementById("state");
     st.textContent = b.state_text;
     st.className = "state-" + b.state;
-    var counts = Object.assign({ captcha_backlog: b.captcha_backlog }, b.progress);
+    var counts = Object.assign({ captcha_backlog: b.captcha_backlog, waiting_captcha: b.waiting_captcha }, b.progress);
     document.querySelectorAll("[data-count]").forEach(function (el) {
       el.textContent = counts[el.dataset.count];
     });
@@ -47,7 +50,7 @@
         ev.appendChild(a);
       }
     });
-    showActions(b.state);
+    showActions(b.state, b.progress);
   }
 
   function poll() {
@@ -60,6 +63,10 @@
       .catch(function () { setTimeout(poll, 5000); });
   }
 
-  showActions(head.dataset.state);
+  var shown = {};
+  document.querySelectorAll("#counts [data-count]").forEach(function (el) {
+    shown[el.dataset.count] = Number(el.textContent);
+  });
+  showActions(head.dataset.state, shown);
   if (!finished[head.dataset.state]) setTimeout(poll, 1000);
 })();
