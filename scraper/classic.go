@@ -96,8 +96,11 @@ const fillScript = `(s, v) => {
 }`
 
 // renderedScript waits until the results changed after the click and show
-// what the network answer says (v.rows rows, or the refusal text).
+// what the network answer says (v.rows rows, or the refusal text). When they
+// do and v.keep is set, it returns the page as evidence too (pageScript), in
+// the same call into the page.
 const renderedScript = `(s, v) => new Promise((resolve) => {
+	const keep = ` + pageScript + `;
 	const st = window[v.key];
 	if (!st) return resolve({ok: false, rows: -1});
 	const state = () => {
@@ -115,7 +118,7 @@ const renderedScript = `(s, v) => new Promise((resolve) => {
 		st.onchange = null;
 		clearTimeout(timer);
 		delete window[v.key];
-		resolve(Object.assign(state(), {ok, changed: st.changed}));
+		resolve(Object.assign(state(), {ok, changed: st.changed}, ok && v.keep ? {page: keep()} : {}));
 	};
 	if (good()) return finish(true);
 	st.onchange = () => { if (good()) finish(true); };
@@ -363,10 +366,6 @@ func (c *classic) read(ctx context.Context, t *tab, r *run) (answer, error) {
 		r.pages = map[int][]listItem{}
 	}
 	r.pages[1] = first.items
-	// Only the first page is shown; further pages and details are read by fetch.
-	if err := keepPage(ctx, t.page, r, c.step, "list-1"); err != nil {
-		return answer{}, err
-	}
 	var reqs []fetchRequest
 	var pageNos []int
 	for p := 2; p <= first.totalPage; p++ {
@@ -482,12 +481,14 @@ func (c *classic) firstPage(ctx context.Context, t *tab, r *run) (listPage, time
 		return listPage{}, time.Time{}, stepError("list page 1", perr)
 	}
 	var shown struct {
-		OK       bool `json:"ok"`
-		Rows     int  `json:"rows"`
-		Rejected bool `json:"rejected"`
+		OK       bool   `json:"ok"`
+		Rows     int    `json:"rows"`
+		Rejected bool   `json:"rejected"`
+		Page     string `json:"page"`
 	}
 	err = t.eval(ctx, &shown, renderedScript, c.site.Page, map[string]any{
 		"key": t.key, "rows": len(lp.items), "rejected": perr != nil, "ms": c.site.RenderTimeout.Milliseconds(),
+		"keep": perr == nil,
 	})
 	switch {
 	case err != nil:
@@ -496,6 +497,11 @@ func (c *classic) firstPage(ctx context.Context, t *tab, r *run) (listPage, time
 		return listPage{}, time.Time{}, unrecognised(fmt.Sprintf(
 			"page and network disagree: page shows %d rows (refusal %v), network %d rows (refusal %v)",
 			shown.Rows, shown.Rejected, len(lp.items), perr != nil), nil)
+	case perr == nil && shown.Page == "":
+		return listPage{}, time.Time{}, stepError("evidence list-1", errors.New("page html: empty"))
+	case perr == nil:
+		// Only the first page is shown; further pages and details are read by fetch.
+		r.keepFile("list-1.html", pageMIME, []byte(shown.Page))
 	}
 	return lp, answered, perr
 }

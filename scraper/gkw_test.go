@@ -135,13 +135,13 @@ func gkwCheckEvidence(t *testing.T, res shixincheck.SiteResult, name, id string)
 	var names, want []string
 	for _, f := range res.Files {
 		names = append(names, f.Name)
-		snapshotHTML(t, f)
+		evidencePage(t, f)
 	}
 	for i := 1; i <= pages; i++ {
-		want = append(want, fmt.Sprintf("list-%d.mhtml", i))
+		want = append(want, fmt.Sprintf("list-%d.html", i))
 	}
 	for i := 1; i <= wantDetails; i++ {
-		want = append(want, fmt.Sprintf("detail-%02d.mhtml", i))
+		want = append(want, fmt.Sprintf("detail-%02d.html", i))
 	}
 	slices.Sort(names)
 	slices.Sort(want)
@@ -564,10 +564,10 @@ func TestSiteAuto(t *testing.T) {
 		if err != nil || res.Site != "classic" || res.Hits() != p.Records {
 			t.Fatalf("check: %v, site %q, %d hits", err, res.Site, res.Hits())
 		}
-		if len(res.Files) != 1 || res.Files[0].Name != "list-1.mhtml" {
+		if len(res.Files) != 1 || res.Files[0].Name != "list-1.html" {
 			t.Fatalf("classic files: %d", len(res.Files))
 		}
-		snapshotHTML(t, res.Files[0])
+		evidencePage(t, res.Files[0])
 	})
 	t.Run("neither", func(t *testing.T) {
 		srv := httptest.NewServer(http.NotFoundHandler())

@@ -1,13 +1,9 @@
 package scraper
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"mime"
-	"mime/multipart"
-	"net/mail"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -73,42 +69,34 @@ func checkEvidence(t *testing.T, res shixincheck.SiteResult, name, id string) {
 	if ev.Site != "classic" || lists != max(1, (res.TotalSize+9)/10) || details != wantDetails {
 		t.Fatalf("evidence of %s: %d list pages, %d details; want %d details", ev.Site, lists, details, wantDetails)
 	}
-	// The page shows the first list page only: its snapshot is the one
-	// file, with what was searched and the rows the network answered.
-	if len(res.Files) != 1 || res.Files[0].Name != "list-1.mhtml" {
-		t.Fatalf("%d evidence files, want list-1.mhtml", len(res.Files))
+	// The page shows the first list page only: it is the one file, with
+	// what was searched and the rows the network answered.
+	if len(res.Files) != 1 || res.Files[0].Name != "list-1.html" {
+		t.Fatalf("%d evidence files, want list-1.html", len(res.Files))
 	}
-	page := snapshotHTML(t, res.Files[0])
+	page := evidencePage(t, res.Files[0])
 	rows := min(10, res.TotalSize)
 	if !strings.Contains(page, `value="`+name+`"`) || !strings.Contains(page, `value="`+id+`"`) ||
 		strings.Count(page, `class="View"`) != rows {
-		t.Fatalf("the snapshot does not show the name, the ID number and %d rows", rows)
+		t.Fatalf("the page kept does not show the name, the ID number and %d rows", rows)
 	}
 }
 
-// snapshotHTML returns the page of an MHTML snapshot kept as evidence.
-func snapshotHTML(t *testing.T, f shixincheck.EvidenceFile) string {
+// evidencePage returns a page kept as evidence, checked to be a whole page
+// without scripts that finds the site's styles from a saved file.
+func evidencePage(t *testing.T, f shixincheck.EvidenceFile) string {
 	t.Helper()
-	msg, err := mail.ReadMessage(bytes.NewReader(f.Data))
-	if err != nil {
-		t.Fatalf("snapshot %s: %v", f.Name, err)
+	page := string(f.Data)
+	if f.MIME != pageMIME || !strings.HasPrefix(page, "<!DOCTYPE html>") || !strings.Contains(page, "</html>") {
+		t.Fatalf("evidence %s: type %q, not a whole page", f.Name, f.MIME)
 	}
-	mt, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
-	if err != nil || mt != f.MIME || f.MIME != snapshotMIME {
-		t.Fatalf("snapshot %s: type %q (%v), stored as %q", f.Name, mt, err, f.MIME)
+	if strings.Contains(page, "<script") {
+		t.Fatalf("evidence %s keeps scripts", f.Name)
 	}
-	part, err := multipart.NewReader(msg.Body, params["boundary"]).NextPart()
-	if err != nil || !strings.HasPrefix(part.Header.Get("Content-Type"), "text/html") {
-		t.Fatalf("snapshot %s: no page first (%v)", f.Name, err)
+	if !regexp.MustCompile(`<head><meta charset="utf-8"><base href="http://[^"]+">`).MatchString(page) {
+		t.Fatalf("evidence %s has no charset and base first in its head", f.Name)
 	}
-	page, err := io.ReadAll(part) // quoted-printable, decoded by the reader
-	if err != nil {
-		t.Fatalf("snapshot %s: %v", f.Name, err)
-	}
-	if bytes.Contains(page, []byte("<script")) {
-		t.Fatalf("snapshot %s keeps scripts", f.Name)
-	}
-	return string(page)
+	return page
 }
 
 func TestCheckMultipage(t *testing.T) {

@@ -15,8 +15,8 @@ import (
 )
 
 // What every version of the site shares: the WAF and overload pages in front
-// of it, the way a search page is loaded through them, and the browser's own
-// snapshot of a page kept as evidence.
+// of it, the way a search page is loaded through them, and a page kept as
+// evidence.
 
 // blocking is how the site says it is blocking or overloaded. Each site
 // profile holds its own copy, so a change of one version is one file.
@@ -104,38 +104,46 @@ func lastDocument(done []exchange, frame proto.PageFrameID) *exchange {
 	return nil
 }
 
-// formStateScript writes the form's current values into its attributes: a
-// snapshot keeps attributes, not values set by typing or by script, and the
-// evidence must show what was searched.
-const formStateScript = `() => {
+// pageScript returns the page as it shows now, to keep as evidence: the
+// form's current values written into its attributes (typing and scripts set
+// values, not attributes, and the evidence must show what was searched),
+// scripts removed, and a <base> so that the saved file still finds the
+// site's styles and images. One call into the page, a few ms of its time.
+const pageScript = `() => {
 	document.querySelectorAll('input').forEach((e) => {
 		if (e.type === 'checkbox' || e.type === 'radio') e.toggleAttribute('checked', e.checked);
 		else if (e.type !== 'password') e.setAttribute('value', e.value);
 	});
 	document.querySelectorAll('option').forEach((o) => o.toggleAttribute('selected', o.selected));
+	const doc = document.documentElement.cloneNode(true);
+	doc.querySelectorAll('script, noscript').forEach((e) => e.remove());
+	const head = doc.querySelector('head');
+	if (head) {
+		head.querySelectorAll('base').forEach((e) => e.remove());
+		const base = document.createElement('base');
+		base.href = document.baseURI;
+		const charset = document.createElement('meta');
+		charset.setAttribute('charset', 'utf-8');
+		head.prepend(charset, base);
+	}
+	return '<!DOCTYPE html>\n' + doc.outerHTML;
 }`
 
-// snapshotMIME is the type of an MHTML file (RFC 2557).
-const snapshotMIME = "multipart/related"
+// pageMIME is the type of a page kept as evidence. The web server hands it
+// out as a download, never as a page of its own origin.
+const pageMIME = "text/html; charset=utf-8"
 
-// snapshot is Chromium's own MHTML snapshot of the page as it shows it: the
-// DOM with its styles and images, without scripts, in one file that Chrome
-// and Edge open as the page. It costs a few ms where a PDF print cost
-// 150 ms (README, Benchmarks), and needs no rendered frame, so a tab in
-// the background is captured as well.
-func snapshot(ctx context.Context, p *rod.Page) ([]byte, error) {
-	p = p.Context(ctx)
-	if _, err := p.Evaluate(rod.Eval(formStateScript)); err != nil {
-		return nil, fmt.Errorf("snapshot: %w", err)
-	}
-	res, err := proto.PageCaptureSnapshot{Format: proto.PageCaptureSnapshotFormatMhtml}.Call(p)
+// pageHTML returns the page as it shows now (pageScript).
+func pageHTML(ctx context.Context, p *rod.Page) ([]byte, error) {
+	res, err := p.Context(ctx).Evaluate(rod.Eval(pageScript))
 	if err != nil {
-		return nil, fmt.Errorf("snapshot: %w", err)
+		return nil, fmt.Errorf("page html: %w", err)
 	}
-	if res.Data == "" {
-		return nil, errors.New("snapshot: empty")
+	html := res.Value.Str()
+	if html == "" {
+		return nil, errors.New("page html: empty")
 	}
-	return []byte(res.Data), nil
+	return []byte(html), nil
 }
 
 // keepFile adds a page as the browser showed it to the run's evidence; a
@@ -151,14 +159,14 @@ func (r *run) keepFile(name, mime string, data []byte) {
 	r.files = append(r.files, f)
 }
 
-// keepPage keeps a snapshot of a page as evidence, as name.mhtml.
+// keepPage keeps the page as it shows now as evidence, as name.html.
 func keepPage(ctx context.Context, page *rod.Page, r *run, timeout time.Duration, name string) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	data, err := snapshot(ctx, page)
+	data, err := pageHTML(ctx, page)
 	if err != nil {
 		return stepError("evidence "+name, err)
 	}
-	r.keepFile(name+".mhtml", snapshotMIME, data)
+	r.keepFile(name+".html", pageMIME, data)
 	return nil
 }

@@ -73,13 +73,15 @@ func (s *Server) handleEvidenceFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", f.MIME)
-	// Pictures and PDFs show in the browser; a page archive (.mhtml) is saved
-	// and opened from disk, as browsers do not render it from a download.
+	// Pictures and PDFs show in the browser. A page of the site (.html) is
+	// saved and opened from disk, never shown as a page of this origin; the
+	// sandbox keeps anything in it from running here all the same.
 	disposition := "attachment"
 	if strings.HasPrefix(f.MIME, "image/") || f.MIME == "application/pdf" {
 		disposition = "inline"
 	}
 	w.Header().Set("Content-Disposition", disposition+"; filename=\""+f.Name+"\"")
+	w.Header().Set("Content-Security-Policy", "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Write(f.Data)
 	s.Log.Info("evidence file viewed", "check", id)

@@ -379,7 +379,7 @@ func TestEvidenceOfACheck(t *testing.T) {
 		Channel: shixincheck.Channel, Site: "gkw", Outcome: shixincheck.OutcomeClear, Measure: "按正常政策程序办理", RuleVersion: "seed",
 		Evidence: []byte(`{"site":"gkw","answers":[{"url":"/gkw/zhcx/searchZhcx?page=1","status":200,"body":"{}"}]}`),
 		Files: []shixincheck.EvidenceFile{{Name: "list-1.pdf", MIME: "application/pdf", Data: []byte("%PDF-1.7")},
-			{Name: "list-1.mhtml", MIME: "multipart/related", Data: []byte("MIME-Version: 1.0")}}})
+			{Name: "list-1.html", MIME: "text/html; charset=utf-8", Data: []byte("<!DOCTYPE html><html></html>")}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -395,12 +395,15 @@ func TestEvidenceOfACheck(t *testing.T) {
 	if code != http.StatusOK || string(pdf) != "%PDF-1.7" {
 		t.Errorf("evidence file: %d %q", code, pdf)
 	}
-	// A PDF shows in the browser; a page archive is saved, as browsers open it only from disk.
-	for name, want := range map[string]string{"list-1.pdf": `inline; filename="list-1.pdf"`, "list-1.mhtml": `attachment; filename="list-1.mhtml"`} {
+	// A PDF shows in the browser; a page of the site is a download, sandboxed.
+	for name, want := range map[string]string{"list-1.pdf": `inline; filename="list-1.pdf"`, "list-1.html": `attachment; filename="list-1.html"`} {
 		resp := ts.clerk.do(t, "GET", fmt.Sprintf("/api/v1/checks/%d/files/%s", checkID, name), "", nil)
 		resp.Body.Close()
 		if got := resp.Header.Get("Content-Disposition"); resp.StatusCode != http.StatusOK || got != want {
 			t.Errorf("%s: %d, Content-Disposition %q, want %q", name, resp.StatusCode, got, want)
+		}
+		if csp := resp.Header.Get("Content-Security-Policy"); !strings.HasPrefix(csp, "sandbox;") {
+			t.Errorf("%s: Content-Security-Policy %q, want a sandbox", name, csp)
 		}
 	}
 	if code, _ := ts.send(t, "GET", fmt.Sprintf("/api/v1/checks/%d/files/other.pdf", checkID), ""); code != http.StatusNotFound {
