@@ -147,7 +147,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Daemon, err er
 		return nil, fmt.Errorf("daemon: %w", err)
 	}
 	if _, err := d.ledger.Audit(ctx, ledger.AuditEntry{Actor: "system", Action: shixincheck.AuditRulesLoaded,
-		Target: "rules " + rs.Version, Detail: rulesSource(cfg.Rules)}); err != nil {
+		Target: "rules " + rs.Stamp(), Detail: rulesSource(cfg.Rules)}); err != nil {
 		return nil, fmt.Errorf("daemon: %w", err)
 	}
 	cal, err := calendar(rs)

@@ -185,7 +185,7 @@ func (h *Handler) record(ctx context.Context, log *slog.Logger, c shixincheck.Ca
 	check.CandidateID = c.ID
 	check.Channel = shixincheck.Channel
 	check.Measure = measure
-	check.RuleVersion = h.Rules.Version
+	check.RuleVersion = h.Rules.Stamp()
 	if _, saved, err := h.Store.SaveCheck(ctx, check); err != nil {
 		return fmt.Errorf("jobs: save check: %w", err)
 	} else if !saved {

@@ -138,8 +138,8 @@ func TestChecksGetTheirMeasures(t *testing.T) {
 	want := []string{"取消报名资格", "不予推荐", "不予推荐"}
 	for i, e := range entries {
 		c := e.Check
-		if c.Outcome != shixincheck.OutcomeListed || c.HitCount != 1 || c.Measure != want[i] || c.Channel != shixincheck.Channel || c.RuleVersion == "" {
-			t.Errorf("row %d: %+v, want listed, 1 hit, %s", e.Candidate.Row, c, want[i])
+		if c.Outcome != shixincheck.OutcomeListed || c.HitCount != 1 || c.Measure != want[i] || c.Channel != shixincheck.Channel || c.RuleVersion != rules.Default().Stamp() {
+			t.Errorf("row %d: %+v, want listed, 1 hit, %s, judged under %s", e.Candidate.Row, c, want[i], rules.Default().Stamp())
 		}
 	}
 }

@@ -3,6 +3,8 @@ package rules
 import (
 	"bytes"
 	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -60,7 +62,13 @@ func Parse(data []byte, name string) (*Rules, error) {
 	if len(doc.Content) == 0 {
 		return nil, p.errorAt(1, "the file is empty")
 	}
-	return p.rules(doc.Content[0])
+	r, err := p.rules(doc.Content[0])
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(data)
+	r.Digest = hex.EncodeToString(sum[:6])
+	return r, nil
 }
 
 // fileError is a rules file refused at a line.

@@ -1,11 +1,15 @@
 package rules
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -61,7 +65,8 @@ func TestDefaultIsTheSeed(t *testing.T) {
 	if err != nil {
 		t.Fatalf("embedded default.yaml: %v", err)
 	}
-	want := &Rules{Version: "seed-2020-07-06", Items: seedItems}
+	sum := sha256.Sum256(defaultYAML)
+	want := &Rules{Version: "seed-2020-07-06", Digest: hex.EncodeToString(sum[:6]), Items: seedItems}
 	if !reflect.DeepEqual(r, want) {
 		t.Errorf("default.yaml parses to\n%+v\nwant\n%+v", r, want)
 	}
@@ -426,5 +431,32 @@ func TestCalendarBad(t *testing.T) {
 				t.Errorf("error\n got: %s\nwant: %s", err, tt.want)
 			}
 		})
+	}
+}
+
+// A check keeps the version the office wrote and the file's digest: two files
+// that differ under one version are told apart.
+func TestStampTellsFilesApart(t *testing.T) {
+	data, err := os.ReadFile("default.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := Parse(data, "a.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := bytes.Replace(data, []byte("取消报名资格"), []byte("取消考试资格"), 1)
+	b, err := Parse(edited, "b.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`^seed-2020-07-06@[0-9a-f]{12}$`).MatchString(a.Stamp()) {
+		t.Errorf("Stamp = %q, want version@12 hex digits", a.Stamp())
+	}
+	if a.Version != b.Version || a.Stamp() == b.Stamp() {
+		t.Errorf("an edit under one version: stamps %q and %q, want them different", a.Stamp(), b.Stamp())
+	}
+	if again, _ := Parse(data, "c.yaml"); again.Stamp() != a.Stamp() || Default().Stamp() != a.Stamp() {
+		t.Errorf("the same file stamped %q and %q", again.Stamp(), a.Stamp())
 	}
 }

@@ -38,10 +38,15 @@ type Item struct {
 // calendar.
 type Rules struct {
 	Version    string
+	Digest     string // the first 12 hex digits of the file's SHA-256: tells apart two files with one version
 	Items      []Item
 	Calendar   []CalendarDay // days off and make-up working days the office sets
 	KnownYears []int         // years the office declares the calendar known for
 }
+
+// Stamp is what a check keeps of the rules it was judged under: the
+// version the office wrote and the digest of the file, "version@digest".
+func (r *Rules) Stamp() string { return r.Version + "@" + r.Digest }
 
 //go:embed default.yaml
 var defaultYAML []byte
