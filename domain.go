@@ -152,6 +152,11 @@ type Check struct {
 	Records     []Record
 	Measure     string // 应用措施 by the rules; NeedsPerson when no automatic measure applies
 	RuleVersion string
+	// Stage (核查环节) and Departments (应用科室) are the item's as the rules
+	// said when the check was judged: a later rules change must not rewrite
+	// the ledger. Empty for checks recorded before they were kept.
+	Stage       string
+	Departments string
 	Evidence    []byte
 	ErrorKind   ErrorKind // set when Outcome is OutcomeFailed
 	Captchas    int

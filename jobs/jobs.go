@@ -186,6 +186,9 @@ func (h *Handler) record(ctx context.Context, log *slog.Logger, c shixincheck.Ca
 	check.Channel = shixincheck.Channel
 	check.Measure = measure
 	check.RuleVersion = h.Rules.Stamp()
+	if it, ok := h.Rules.Lookup(c.Item); ok {
+		check.Stage, check.Departments = it.Stage, it.Departments
+	}
 	if _, saved, err := h.Store.SaveCheck(ctx, check); err != nil {
 		return fmt.Errorf("jobs: save check: %w", err)
 	} else if !saved {

@@ -144,6 +144,53 @@ func TestChecksGetTheirMeasures(t *testing.T) {
 	}
 }
 
+// stageRules has two items of different stages and departments.
+const stageRules = `version: stages-1
+items:
+  - name: 公务员录用
+    stage: 资格复审
+    frequency: 适时
+    departments: 政工科
+    measures: {listed: 不予录用, clear: 正常录用}
+  - name: 评优评先
+    stage: 推荐提名
+    frequency: 每年
+    departments: 委员工委（按职责分工负责）
+    measures: {listed: 不予推荐, clear: 正常推荐}
+`
+
+func TestCheckKeepsItsItemsStage(t *testing.T) {
+	rs, err := rules.Parse([]byte(stageRules), "stages.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The last item was removed from the rules after its batch was taken in.
+	f := setup(t, "公务员录用", "评优评先", "已撤销事项")
+	site := checkerFunc(func(ctx context.Context, name, id string) (shixincheck.SiteResult, error) {
+		return shixincheck.SiteResult{Site: "classic", QueriedAt: time.Now()}, nil
+	})
+	if err := f.queue(3).Enqueue(context.Background(), f.ids()); err != nil {
+		t.Fatal(err)
+	}
+	h := handler(f, site)
+	h.Rules = rs
+	f.run(t, h, 3)
+	entries, err := f.store.Entries(context.Background(), "b1")
+	if err != nil || len(entries) != 3 {
+		t.Fatalf("Entries = %d, %v", len(entries), err)
+	}
+	want := [][2]string{{"资格复审", "政工科"}, {"推荐提名", "委员工委（按职责分工负责）"}, {"", ""}}
+	for i, e := range entries {
+		c := e.Check
+		if got := [2]string{c.Stage, c.Departments}; got != want[i] {
+			t.Errorf("row %d (%s): stage, departments = %q, want %q", e.Candidate.Row, e.Candidate.Item, got, want[i])
+		}
+	}
+	if c := entries[2].Check; c.Measure != shixincheck.NeedsPerson {
+		t.Errorf("check of a removed item: measure %q, want %s", c.Measure, shixincheck.NeedsPerson)
+	}
+}
+
 func TestStableTaskIDChecksOnce(t *testing.T) {
 	f := setup(t, "优秀政协委员评选")
 	var mu sync.Mutex

@@ -71,10 +71,11 @@ func (s *Store) SaveCheck(ctx context.Context, c shixincheck.Check) (id int64, s
 	}
 
 	err = tx.QueryRowContext(ctx, s.rebind(`INSERT INTO checks (candidate_id, queried_at, channel, site, outcome, hit_count,
-			records, measure, rule_version, evidence, error_kind, captchas, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+			records, measure, rule_version, stage, departments, evidence, error_kind, captchas, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 		c.CandidateID, dbTime(c.QueriedAt), c.Channel, c.Site, c.Outcome, c.HitCount,
-		s.keys.SealString(string(records)), c.Measure, c.RuleVersion, s.sealBytes(c.Evidence), c.ErrorKind, c.Captchas, dbTime(time.Now()),
+		s.keys.SealString(string(records)), c.Measure, c.RuleVersion, c.Stage, c.Departments,
+		s.sealBytes(c.Evidence), c.ErrorKind, c.Captchas, dbTime(time.Now()),
 	).Scan(&id)
 	if err != nil {
 		return 0, false, fmt.Errorf("ledger: save check: %w", err)
@@ -105,7 +106,7 @@ func (s *Store) Entries(ctx context.Context, batchID string) ([]Entry, error) {
 	}
 	rows, err := s.db.QueryContext(ctx, s.rebind(`SELECT `+candidateCols+`,
 			k.id, k.queried_at, k.channel, k.site, k.outcome, k.hit_count, k.records,
-			k.measure, k.rule_version, k.error_kind, k.captchas
+			k.measure, k.rule_version, k.stage, k.departments, k.error_kind, k.captchas
 		FROM candidates `+latestCheck+`
 		WHERE candidates.batch_id = ? ORDER BY candidates.row_no`),
 		shixincheck.StateDone, batchID)
@@ -116,12 +117,12 @@ func (s *Store) Entries(ctx context.Context, batchID string) ([]Entry, error) {
 	var out []Entry
 	for rows.Next() {
 		var (
-			id, hits, captchas                                         sql.NullInt64
-			queried                                                    sql.NullTime
-			channel, site, outcome, records, measure, version, errKind sql.NullString
+			id, hits, captchas                                                       sql.NullInt64
+			queried                                                                  sql.NullTime
+			channel, site, outcome, records, measure, version, stage, depts, errKind sql.NullString
 		)
 		cand, err := s.scanCandidate(rows, &id, &queried, &channel, &site, &outcome, &hits, &records,
-			&measure, &version, &errKind, &captchas)
+			&measure, &version, &stage, &depts, &errKind, &captchas)
 		if err != nil {
 			return nil, fmt.Errorf("ledger: entries: %w", err)
 		}
@@ -137,6 +138,8 @@ func (s *Store) Entries(ctx context.Context, batchID string) ([]Entry, error) {
 				HitCount:    int(hits.Int64),
 				Measure:     measure.String,
 				RuleVersion: version.String,
+				Stage:       stage.String,
+				Departments: depts.String,
 				ErrorKind:   shixincheck.ErrorKind(errKind.String),
 				Captchas:    int(captchas.Int64),
 			}

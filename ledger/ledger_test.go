@@ -394,6 +394,8 @@ func testSaveCheckRoundTrip(t *testing.T, fresh factory) {
 		},
 		Measure:     "不予录用",
 		RuleVersion: "2026-03",
+		Stage:       "资格复审",
+		Departments: "政工科、委员工委（按职责分工负责）",
 		Evidence:    []byte("{\"raw\":\"\x00\xff\xfe 原始答复\"}"),
 		Captchas:    2,
 	}
@@ -438,6 +440,48 @@ func testSaveCheckRoundTrip(t *testing.T, fresh factory) {
 	c, err := s.Candidate(ctx, cands[1].ID)
 	if err != nil || c.State != shixincheck.StateDone {
 		t.Errorf("Candidate after SaveCheck = %+v, %v; want done", c, err)
+	}
+}
+
+func TestCheckKeepsStage(t *testing.T) { onBoth(t, testCheckKeepsStage) }
+
+// A check's stage and departments read back as saved, whichever way the
+// ledger is read: they are the ledger's record, not looked up again.
+func testCheckKeepsStage(t *testing.T, fresh factory) {
+	ctx := context.Background()
+	s := newStore(t, fresh)
+	cands := mustCreate(t, s, testBatch("b1", time.Now()), people(2))
+	kept := simpleCheck(cands[0].ID, shixincheck.OutcomeClear, 0)
+	kept.Stage, kept.Departments = "资格复审", "政工科、委员工委（按职责分工负责）"
+	mustSave(t, s, kept)
+	mustSave(t, s, simpleCheck(cands[1].ID, shixincheck.OutcomeClear, 0)) // none given: stays empty
+
+	type sd struct{ Stage, Departments string }
+	want := []sd{{kept.Stage, kept.Departments}, {}}
+	entries, err := s.Entries(ctx, "b1")
+	if err != nil || len(entries) != 2 {
+		t.Fatalf("Entries = %d entries, %v", len(entries), err)
+	}
+	for i, e := range entries {
+		if got := (sd{e.Check.Stage, e.Check.Departments}); got != want[i] {
+			t.Errorf("Entries row %d: stage, departments = %+v, want %+v", e.Candidate.Row, got, want[i])
+		}
+	}
+	rows, _, err := s.Query(ctx, Query{BatchID: "b1"})
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("Query = %d rows, %v", len(rows), err)
+	}
+	for _, r := range rows {
+		if got := (sd{r.Check.Stage, r.Check.Departments}); got != want[r.Candidate.Row-1] {
+			t.Errorf("Query row %d: stage, departments = %+v, want %+v", r.Candidate.Row, got, want[r.Candidate.Row-1])
+		}
+	}
+	hist, err := s.History(ctx, cands[0].IDNumber)
+	if err != nil || len(hist) != 1 {
+		t.Fatalf("History = %d rows, %v", len(hist), err)
+	}
+	if got := (sd{hist[0].Check.Stage, hist[0].Check.Departments}); got != want[0] {
+		t.Errorf("History: stage, departments = %+v, want %+v", got, want[0])
 	}
 }
 
@@ -730,6 +774,52 @@ func testMigrateUpgradesOlderDB(t *testing.T, fresh factory) {
 	}
 	if _, err := s.db.Exec("SELECT x FROM extra2"); err == nil {
 		t.Error("failed migration left its table behind")
+	}
+}
+
+func TestMigrateAddsCheckStage(t *testing.T) { onBoth(t, testMigrateAddsCheckStage) }
+
+// A ledger from before checks kept their stage (version 6) gets the columns:
+// its checks read back with an empty stage, new ones keep theirs.
+func testMigrateAddsCheckStage(t *testing.T, fresh factory) {
+	ctx := context.Background()
+	dsn := fresh(t)
+	old, err := connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := old.migrate(ctx, old.migrations()[:6]); err != nil {
+		t.Fatal(err)
+	}
+	old.keys = testKeys
+	cands := mustCreate(t, old, testBatch("b1", time.Now()), people(2))
+	if _, err := old.db.ExecContext(ctx, old.rebind(`INSERT INTO checks (candidate_id, queried_at, channel, site, outcome, hit_count,
+		records, measure, rule_version, evidence, error_kind, captchas, created_at)
+		VALUES (?, ?, ?, 'classic', ?, 0, ?, '正常录用', 'r1', NULL, '', 0, ?)`),
+		cands[0].ID, at(2, 9), shixincheck.Channel, shixincheck.OutcomeClear, testKeys.SealString("null"), at(2, 9)); err != nil {
+		t.Fatalf("insert a version-6 check: %v", err)
+	}
+	if _, err := old.db.ExecContext(ctx, old.rebind(`UPDATE candidates SET state = ? WHERE id = ?`), shixincheck.StateDone, cands[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+
+	s := openAt(t, dsn)
+	if v := schemaVersions(t, s); len(v) != len(s.migrations()) {
+		t.Fatalf("upgraded ledger at versions %v, want 1..%d", v, len(s.migrations()))
+	}
+	c := simpleCheck(cands[1].ID, shixincheck.OutcomeClear, 0)
+	c.Stage, c.Departments = "资格复审", "政工科"
+	mustSave(t, s, c)
+	entries, err := s.Entries(ctx, "b1")
+	if err != nil || len(entries) != 2 || entries[0].Check == nil || entries[1].Check == nil {
+		t.Fatalf("Entries after upgrade = %+v, %v", entries, err)
+	}
+	if got := entries[0].Check; got.Stage != "" || got.Departments != "" || got.Measure != "正常录用" {
+		t.Errorf("old check after upgrade: stage %q, departments %q, measure %q; want empty, empty, 正常录用", got.Stage, got.Departments, got.Measure)
+	}
+	if got := entries[1].Check; got.Stage != "资格复审" || got.Departments != "政工科" {
+		t.Errorf("new check after upgrade: stage %q, departments %q", got.Stage, got.Departments)
 	}
 }
 

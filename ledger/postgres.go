@@ -193,4 +193,8 @@ var postgresMigrations = []string{
 	// 6: as SQLite's version 6.
 	`ALTER TABLE filings ADD COLUMN submitted_records BOOLEAN NOT NULL DEFAULT FALSE;
 	UPDATE filings SET submitted_records = TRUE WHERE state = 'submitted';`,
+
+	// 7: as SQLite's version 7.
+	`ALTER TABLE checks ADD COLUMN stage TEXT NOT NULL DEFAULT '';
+	ALTER TABLE checks ADD COLUMN departments TEXT NOT NULL DEFAULT '';`,
 }

@@ -49,7 +49,7 @@ const rowFrom = ` FROM checks k
 // rowCols is what scanRow reads, from rowFrom.
 const rowCols = candidateCols + `, ` + batchCols + `,
 	k.id, k.candidate_id, k.queried_at, k.channel, k.site, k.outcome, k.hit_count, k.records,
-	k.measure, k.rule_version, k.error_kind, k.captchas`
+	k.measure, k.rule_version, k.stage, k.departments, k.error_kind, k.captchas`
 
 // isLatest keeps, of rowFrom, the check that counts for a done candidate: a
 // failed check that was retried, or whose candidate waits for its retry, is
@@ -61,7 +61,7 @@ func (s *Store) scanRow(sc scanner) (Row, error) {
 	var records string
 	k := &r.Check
 	more := append(batchDest(&r.Batch), &k.ID, &k.CandidateID, &k.QueriedAt, &k.Channel, &k.Site, &k.Outcome,
-		&k.HitCount, &records, &k.Measure, &k.RuleVersion, &k.ErrorKind, &k.Captchas)
+		&k.HitCount, &records, &k.Measure, &k.RuleVersion, &k.Stage, &k.Departments, &k.ErrorKind, &k.Captchas)
 	c, err := s.scanCandidate(sc, more...)
 	if err != nil {
 		return Row{}, err

@@ -213,4 +213,9 @@ var sqliteMigrations = []string{
 	// records; those submitted before had it.
 	`ALTER TABLE filings ADD COLUMN submitted_records INTEGER NOT NULL DEFAULT 0;
 	UPDATE filings SET submitted_records = 1 WHERE state = 'submitted';`,
+
+	// 7: the item's 核查环节 and 应用科室 as the rules said when the check was
+	// judged; '' for checks recorded before (readers fall back to the rules).
+	`ALTER TABLE checks ADD COLUMN stage TEXT NOT NULL DEFAULT '';
+	ALTER TABLE checks ADD COLUMN departments TEXT NOT NULL DEFAULT '';`,
 }

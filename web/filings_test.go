@@ -333,6 +333,55 @@ func TestLedgerSearchHistoryAndExport(t *testing.T) {
 	}
 }
 
+// TestLedgerExportKeepsCheckStage: the export's 核查环节 is the one each check
+// was judged under, whatever the rules loaded now say; only a check saved
+// before checks kept it takes the stage from the rules.
+func TestLedgerExportKeepsCheckStage(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := context.Background()
+	ids := []string{"11010519491231002X", "420202198001011237", "330106199201011234"}
+	items := []string{"已撤销事项", "优秀政协委员评选", "优秀政协委员评选"} // the first is not in the rules loaded now
+	stored := []string{"资格复审", "旧的环节", ""}             // the last as saved before stages were kept
+	want := []string{"资格复审", "旧的环节", "报名资格审查"}
+	var cands []shixincheck.Candidate
+	for i := range ids {
+		cands = append(cands, shixincheck.Candidate{Row: i + 2, Name: fmt.Sprintf("张%d", i), IDNumber: ids[i], Item: items[i]})
+	}
+	_, cands, _, err := ts.ledger.CreateBatch(ctx, shixincheck.Batch{ID: "bstage00000000001", ContentKey: "stage", Item: items[0],
+		Unit: "u", Handler: "h", Phone: "p", CreatedAt: time.Now()}, cands)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range cands {
+		if _, _, err := ts.ledger.SaveCheck(ctx, shixincheck.Check{CandidateID: c.ID, QueriedAt: time.Now(), Channel: shixincheck.Channel,
+			Site: "classic", Outcome: shixincheck.OutcomeClear, Measure: "按正常政策程序办理", RuleVersion: "old", Stage: stored[i]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, data := ts.send(t, "POST", "/api/v1/ledger/export", `{"full_ids":"1"}`)
+	if code != http.StatusOK {
+		t.Fatalf("export: %d %s", code, data)
+	}
+	x, err := excelize.OpenReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	rows, err := x.GetRows("台账")
+	if err != nil || len(rows) != 1+len(ids) || rows[0][2] != "核查环节" || rows[0][4] != "身份证号" {
+		t.Fatalf("台账: %d rows, header %q, %v", len(rows), rows[0], err)
+	}
+	got := map[string]string{}
+	for _, r := range rows[1:] {
+		got[r[4]] = r[2]
+	}
+	for i, id := range ids {
+		if got[id] != want[i] {
+			t.Errorf("%s (%s, stored %q): 核查环节 %q, want %q", shixincheck.MaskID(id), items[i], stored[i], got[id], want[i])
+		}
+	}
+}
+
 func TestCancelPauseAndFilter(t *testing.T) {
 	ts := newTestServer(t)
 	_, out := ts.postBatch(t, goodFields, "list.csv", goodCSV)

@@ -221,6 +221,18 @@ func (s *Server) handleLedgerSearch(w http.ResponseWriter, r *http.Request) {
 	s.ledgerPage(w, r, http.StatusOK, form, &res, nil)
 }
 
+// checkStage is the 核查环节 a check was judged under; only a check recorded
+// before checks kept it takes the stage from the rules loaded now.
+func (s *Server) checkStage(row ledger.Row) string {
+	if row.Check.Stage != "" {
+		return row.Check.Stage
+	}
+	if it, ok := s.Rules.Lookup(row.Candidate.Item); ok {
+		return it.Stage
+	}
+	return ""
+}
+
 // handleLedgerExport writes the selection (every page of it) as a workbook,
 // with masked ID numbers unless full_ids=1 asks for the full ones (audited
 // either way).
@@ -245,15 +257,11 @@ func (s *Server) handleLedgerExport(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, http.StatusUnprocessableEntity, fmt.Sprintf("所选记录共 %d 条，超过一次导出的上限 %d 条：请缩小日期范围", total, ledger.MaxLimit))
 		return
 	}
-	items := map[string]string{}
-	for _, it := range s.Rules.Items {
-		items[it.Name] = it.Stage
-	}
 	out := make([]workbook.LedgerRow, len(rows))
 	for i, row := range rows {
 		c := row.Check
 		out[i] = workbook.LedgerRow{
-			BatchID: row.Batch.ID, Item: row.Candidate.Item, Stage: items[row.Candidate.Item],
+			BatchID: row.Batch.ID, Item: row.Candidate.Item, Stage: s.checkStage(row),
 			Name: row.Candidate.Name, IDNumber: row.Candidate.IDNumber, Channel: c.Channel,
 			Result: shixincheck.ResultText(c.Outcome, c.HitCount), QueriedAt: c.QueriedAt,
 			Measure: c.Measure, RuleVersion: c.RuleVersion,

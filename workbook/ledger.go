@@ -28,7 +28,7 @@ var ledgerSheet = sheet{name: "台账", headerRow: 1, idCol: 5, columns: []colum
 type LedgerRow struct {
 	BatchID     string
 	Item        string // 应用事项
-	Stage       string // 核查环节 of the item
+	Stage       string // 核查环节 the check was judged under
 	Name        string
 	IDNumber    string
 	Channel     string // 查询渠道 as recorded with the check
