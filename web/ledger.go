@@ -75,12 +75,20 @@ func (s *Server) ledgerQuery(form url.Values) (ledger.Query, roster.Problems) {
 	}
 	q.Measure = form.Get("measure")
 	q.BatchID = form.Get("batch")
-	if p, err := strconv.Atoi(form.Get("page")); err == nil && p > 1 {
-		q.Limit, q.Offset = ledgerPage, (p-1)*ledgerPage
-	} else {
-		q.Limit = ledgerPage
+	q.Limit = ledgerPage
+	if p := formPage(form); p > 1 {
+		q.Offset = (p - 1) * ledgerPage
 	}
 	return q, problems
+}
+
+// formPage is the page a search asks for; 0 when it names none.
+func formPage(form url.Values) int {
+	p, err := strconv.Atoi(form.Get("page"))
+	if err != nil || p < 1 {
+		return 0
+	}
+	return p
 }
 
 // ledgerPage is the rows of one page of a ledger search.
@@ -194,7 +202,12 @@ func (s *Server) ledgerPage(w http.ResponseWriter, r *http.Request, code int, fo
 	}
 	if res != nil {
 		link := access.HasRole(who(r).account.Roles, shixincheck.RoleClerk)
-		data["Result"] = map[string]any{"Total": res.Total, "Rows": ledgerTable{res.Rows, link}, "History": ledgerTable{res.History, link}}
+		// Pages are asked for by the search form's own buttons (POST): a
+		// person's name or ID never lands in a URL.
+		page := max(1, formPage(form))
+		data["Result"] = map[string]any{"Total": res.Total, "Rows": ledgerTable{res.Rows, link}, "History": ledgerTable{res.History, link},
+			"Page": page, "Prev": page - 1, "Next": page + 1, "Pages": (res.Total + ledgerPage - 1) / ledgerPage,
+			"First": (page-1)*ledgerPage + 1, "Last": (page-1)*ledgerPage + len(res.Rows)}
 	}
 	s.render(w, r, code, "ledger.html", data)
 }
