@@ -597,13 +597,7 @@ func TestMigrateFromVersion1(t *testing.T) { onBoth(t, testMigrateFromVersion1) 
 func testMigrateFromVersion1(t *testing.T, fresh factory) {
 	ctx := context.Background()
 	dsn := fresh(t)
-	old, err := connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := old.migrate(ctx, old.migrations()[:1]); err != nil {
-		t.Fatal(err)
-	}
+	old := atVersion(t, dsn, 1)
 	// Rows as version 1 wrote them.
 	exec := func(q string, args ...any) {
 		t.Helper()

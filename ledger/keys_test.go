@@ -452,13 +452,7 @@ func TestFirstOpenSealsPlaintext(t *testing.T) { onBoth(t, testFirstOpenSealsPla
 func testFirstOpenSealsPlaintext(t *testing.T, fresh factory) {
 	ctx := context.Background()
 	dsn := fresh(t)
-	old, err := connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := old.migrate(ctx, old.migrations()[:4]); err != nil {
-		t.Fatal(err)
-	}
+	old := atVersion(t, dsn, 4)
 	writePlaintext(t, old, "old")
 	if got := sealedBy(t, &Store{db: old.db, postgres: old.postgres, keys: testKeys}); got["plain"] != plaintextValues {
 		t.Fatalf("before: values by key = %v, want %d plain", got, plaintextValues)

@@ -97,6 +97,22 @@ func openAt(t *testing.T, dsn string) *Store {
 	return s
 }
 
+// atVersion connects to dsn and migrates it to the schema of an older
+// release, its first n migrations only, as that release left it: no keys.
+// The caller closes it.
+func atVersion(t *testing.T, dsn string, n int) *Store {
+	t.Helper()
+	s, err := connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.migrate(context.Background(), s.migrations()[:n]); err != nil {
+		s.Close()
+		t.Fatal(err)
+	}
+	return s
+}
+
 func newStore(t *testing.T, fresh factory) *Store {
 	t.Helper()
 	return openAt(t, fresh(t))
@@ -784,13 +800,7 @@ func TestMigrateAddsCheckStage(t *testing.T) { onBoth(t, testMigrateAddsCheckSta
 func testMigrateAddsCheckStage(t *testing.T, fresh factory) {
 	ctx := context.Background()
 	dsn := fresh(t)
-	old, err := connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := old.migrate(ctx, old.migrations()[:6]); err != nil {
-		t.Fatal(err)
-	}
+	old := atVersion(t, dsn, 6)
 	old.keys = testKeys
 	cands := mustCreate(t, old, testBatch("b1", time.Now()), people(2))
 	if _, err := old.db.ExecContext(ctx, old.rebind(`INSERT INTO checks (candidate_id, queried_at, channel, site, outcome, hit_count,
