@@ -154,14 +154,11 @@ func TestUploadPagesInChromium(t *testing.T) {
 	page.MustEval(`() => { window.sameDocument = true }`)
 	id := page.MustElement("#batch").MustAttribute("data-id")
 	cands, _ := ts.ledger.Candidates(context.Background(), *id)
-	for i, c := range cands {
-		check := shixincheck.Check{CandidateID: c.ID, QueriedAt: time.Now(), Channel: shixincheck.Channel, Site: "classic",
-			Outcome: shixincheck.OutcomeClear, Measure: "同等条件优先推荐", RuleVersion: "seed"}
+	ts.recordChecks(t, *id, func(i int, c *shixincheck.Check) {
 		if i == 1 {
-			check.Outcome, check.ErrorKind, check.Measure = shixincheck.OutcomeFailed, shixincheck.KindBlocked, shixincheck.NeedsPerson
+			c.Outcome, c.ErrorKind, c.Measure = shixincheck.OutcomeFailed, shixincheck.KindBlocked, shixincheck.NeedsPerson
 		}
-		ts.ledger.SaveCheck(context.Background(), check)
-	}
+	})
 	page.Timeout(15 * time.Second).MustWait(`() => document.getElementById("state").textContent.startsWith("已完成")`)
 	if !page.MustEval(`() => window.sameDocument === true`).Bool() {
 		t.Error("the page reloaded instead of updating in place")
@@ -280,17 +277,11 @@ func TestValidatingAndRetryInChromium(t *testing.T) {
 	// One check for a person's review, one clear: done with failures, but
 	// nothing failed to retry.
 	id := page.MustElement("#batch").MustAttribute("data-id")
-	cands, _ := ts.ledger.Candidates(context.Background(), *id)
-	for i, c := range cands {
-		check := shixincheck.Check{CandidateID: c.ID, QueriedAt: time.Now(), Channel: shixincheck.Channel, Site: "classic",
-			Outcome: shixincheck.OutcomeClear, Measure: "同等条件优先推荐", RuleVersion: "seed"}
+	ts.recordChecks(t, *id, func(i int, c *shixincheck.Check) {
 		if i == 0 {
-			check.Outcome, check.Measure = shixincheck.OutcomeReview, shixincheck.NeedsPerson
+			c.Outcome, c.Measure = shixincheck.OutcomeReview, shixincheck.NeedsPerson
 		}
-		if _, _, err := ts.ledger.SaveCheck(context.Background(), check); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	page.Timeout(15 * time.Second).MustWait(`() => document.getElementById("batch").dataset.state === "done_with_failures"`)
 	if page.MustElement("#retry").MustVisible() {
 		t.Error("retry offered live for a batch with no failed check")

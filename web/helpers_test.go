@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	shixincheck "github.com/shixincheck/shixincheck"
 	"github.com/shixincheck/shixincheck/access"
@@ -199,4 +200,25 @@ func (ts *testServer) audited(t *testing.T, actor, action, target string) (ledge
 		}
 	}
 	return ledger.AuditEntry{}, false
+}
+
+// recordChecks records a check of each candidate of a batch, as a worker
+// would: clear, unless edit (when given) changes the i-th one.
+func (ts *testServer) recordChecks(t *testing.T, batchID string, edit func(i int, c *shixincheck.Check)) {
+	t.Helper()
+	ctx := context.Background()
+	cands, err := ts.ledger.Candidates(ctx, batchID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range cands {
+		check := shixincheck.Check{CandidateID: c.ID, QueriedAt: time.Now(), Channel: shixincheck.Channel, Site: "classic",
+			Outcome: shixincheck.OutcomeClear, Measure: "同等条件优先推荐", RuleVersion: "seed"}
+		if edit != nil {
+			edit(i, &check)
+		}
+		if _, _, err := ts.ledger.SaveCheck(ctx, check); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
