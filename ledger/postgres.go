@@ -119,7 +119,7 @@ var postgresMigrations = []string{
 	// cancelled batch's unchecked candidates get state cancelled.
 	`ALTER TABLE batches ADD COLUMN control TEXT NOT NULL DEFAULT 'active';`,
 
-	// 4: pages of the site as the browser showed them (PDF/PNG), per check.
+	// 4: pages of the site as the browser showed them (now HTML; PDF/PNG once), per check.
 	`CREATE TABLE evidence_files (
 		check_id BIGINT NOT NULL REFERENCES checks (id) ON DELETE CASCADE,
 		name TEXT NOT NULL,
