@@ -13,6 +13,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -413,9 +415,20 @@ func loadRules(path string) (*rules.Rules, error) {
 
 // calendar builds the working-day calendar with the office's corrections
 // from the rules file.
+// A day in a year the calendar does not know would be half a notice
+// entered: it is refused, with its line in the rules file.
 func calendar(rs *rules.Rules) (*workdays.Calendar, error) {
+	plain, err := workdays.New(nil, rs.KnownYears)
+	if err != nil {
+		return nil, err
+	}
+	known := plain.KnownYears()
 	var overrides []workdays.Override
 	for _, day := range rs.Calendar {
+		if y, _ := strconv.Atoi(day.Date[:4]); !slices.Contains(known, y) {
+			return nil, fmt.Errorf("%s: calendar: date %s is in %d, a year the calendar does not know: add %d to calendar.known_years and enter that year's whole notice",
+				rs.Where(day.Date), day.Date, y, y)
+		}
 		overrides = append(overrides, workdays.Override{Date: day.Date, Work: day.Work, Name: day.Name})
 	}
 	return workdays.New(overrides, rs.KnownYears)

@@ -17,7 +17,6 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/shixincheck/shixincheck"
-	"github.com/shixincheck/shixincheck/workdays"
 )
 
 // CalendarDay corrects one day of the working-day calendar: a day off, or a
@@ -142,8 +141,15 @@ func (p *parser) rules(n *yaml.Node) (*Rules, error) {
 		r.Items = append(r.Items, it)
 	}
 	if cal, ok := top.values["calendar"]; ok {
-		if r.Calendar, r.KnownYears, err = p.calendar(cal); err != nil {
+		var lines map[string]int
+		if r.Calendar, r.KnownYears, lines, err = p.calendar(cal); err != nil {
 			return nil, err
+		}
+		for date, line := range lines {
+			if r.dayAt == nil {
+				r.dayAt = map[string]string{}
+			}
+			r.dayAt[date] = fmt.Sprintf("%s:%d", p.file, line)
 		}
 	}
 	return r, nil
@@ -255,74 +261,56 @@ func (p *parser) claim(seen map[string]wording, kind, text string, index int, it
 	return nil
 }
 
-func (p *parser) calendar(n *yaml.Node) ([]CalendarDay, []int, error) {
+// calendar reads the calendar part; lines gives the line of each day.
+func (p *parser) calendar(n *yaml.Node) (days []CalendarDay, years []int, lines map[string]int, err error) {
 	m, err := p.mapping(n, "", "calendar.", "calendar")
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if err := p.only(m, "days", "known_years"); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	var days []CalendarDay
-	var dayNodes []*yaml.Node
 	if dn, ok := m.values["days"]; ok {
 		list, err := p.list(dn, "", "calendar.days")
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
-		first := map[string]int{} // date -> line
+		lines = map[string]int{}
 		for _, n := range list {
 			d, err := p.day(n)
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
-			if line, ok := first[d.Date]; ok {
-				return nil, nil, p.errorf(n, "calendar: date %s is listed twice (first at line %d)", d.Date, line)
+			if line, ok := lines[d.Date]; ok {
+				return nil, nil, nil, p.errorf(n, "calendar: date %s is listed twice (first at line %d)", d.Date, line)
 			}
-			first[d.Date] = n.Line
+			lines[d.Date] = n.Line
 			days = append(days, d)
-			dayNodes = append(dayNodes, n)
 		}
 	}
-	var years []int
 	if yn, ok := m.values["known_years"]; ok {
 		list, err := p.list(yn, "", "calendar.known_years")
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		seen := map[int]bool{}
 		for _, n := range list {
 			s, err := p.scalar(n, "", "calendar.known_years")
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 			y, err := strconv.Atoi(s)
 			if err != nil || y < minYear || y > maxYear {
-				return nil, nil, p.errorf(n, "calendar: known year %q is not a year from %d to %d", s, minYear, maxYear)
+				return nil, nil, nil, p.errorf(n, "calendar: known year %q is not a year from %d to %d", s, minYear, maxYear)
 			}
 			if seen[y] {
-				return nil, nil, p.errorf(n, "calendar: known year %d is listed twice", y)
+				return nil, nil, nil, p.errorf(n, "calendar: known year %d is listed twice", y)
 			}
 			seen[y] = true
 			years = append(years, y)
 		}
 	}
-	// The calendar refuses a day in a year it does not know (its notice
-	// would be half entered): refuse it here, with its line.
-	if len(days) > 0 {
-		cal, err := workdays.New(nil, years)
-		if err != nil {
-			return nil, nil, p.errorf(m.node, "calendar: %v", err)
-		}
-		known := cal.KnownYears()
-		for i, d := range days {
-			y, _ := strconv.Atoi(d.Date[:4])
-			if !slices.Contains(known, y) {
-				return nil, nil, p.errorf(dayNodes[i], "calendar: date %s is in %d, a year the calendar does not know: add %d to calendar.known_years and enter that year's whole notice", d.Date, y, y)
-			}
-		}
-	}
-	return days, years, nil
+	return days, years, lines, nil
 }
 
 func (p *parser) day(n *yaml.Node) (CalendarDay, error) {

@@ -42,7 +42,12 @@ type Rules struct {
 	Items      []Item
 	Calendar   []CalendarDay // days off and make-up working days the office sets
 	KnownYears []int         // years the office declares the calendar known for
+	dayAt      map[string]string // date -> "file:line" of the calendar days
 }
+
+// Where names the line of the rules file that sets a calendar day
+// ("file:line"), for a message about the day; "" for a day it does not set.
+func (r *Rules) Where(date string) string { return r.dayAt[date] }
 
 // Stamp is what a check keeps of the rules it was judged under: the
 // version the office wrote and the digest of the file, "version@digest".
