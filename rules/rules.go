@@ -40,8 +40,8 @@ type Rules struct {
 	Version    string
 	Digest     string // the first 12 hex digits of the file's SHA-256: tells apart two files with one version
 	Items      []Item
-	Calendar   []CalendarDay // days off and make-up working days the office sets
-	KnownYears []int         // years the office declares the calendar known for
+	Calendar   []CalendarDay     // days off and make-up working days the office sets
+	KnownYears []int             // years the office declares the calendar known for
 	dayAt      map[string]string // date -> "file:line" of the calendar days
 }
 
