@@ -325,7 +325,9 @@ func TestGkwTokenExpiresDuringDetails(t *testing.T) {
 	cfg := gkwSimConfig()
 	cfg.GkwTokenTTL = 700 * time.Millisecond
 	cfg.GkwCaptchaType = "WORD_IMAGE_CLICK"
-	e := newGkwEnv(t, cfg, Config{Tabs: 1})
+	// 5 or more details, each at least 150 ms after the answer before it,
+	// outlast the token however fast the machine: one of them is refused.
+	e := newGkwEnv(t, cfg, Config{Tabs: 1, FetchPace: 150 * time.Millisecond})
 	e.person.set(func(p *gkwPerson) { p.clickGap = 50 })
 	var p courtsim.Person
 	for _, q := range e.people(t, "listed", 200) {
